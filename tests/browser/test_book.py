@@ -1,0 +1,74 @@
+"""Every page of the built book in headless Chromium, with the network cut off.
+
+Checks that each page of _toc.yml loads, renders its math, decodes its images, shows no
+traceback or error output, and makes no request outside 127.0.0.1. A full-page
+screenshot of each lands in _build/screenshots/.
+"""
+import re
+
+import pytest
+
+from browser_support import SHOTS, toc_pages
+
+PAGES = toc_pages()
+
+# Console messages of the themes themselves that do not affect the page: sphinx-thebe
+# 0.3.1 adds its config <script> twice when Sphinx fires env-before-read-docs twice
+# (thebe is not used by this book), and pydata-sphinx-theme logs its default theme mode.
+BENIGN_CONSOLE = (
+    re.compile(r"Identifier 'THEBE_JS_URL' has already been declared"),
+    re.compile(r"Got invalid theme mode: \. Resetting to auto"),
+)
+
+
+def test_toc_is_not_empty():
+    assert "book/intro" in PAGES and any(p.startswith("notebooks/") for p in PAGES)
+
+
+@pytest.mark.parametrize("doc", PAGES)
+def test_page_renders_offline(offline_page, book_url, doc):
+    pg = offline_page
+    response = pg.goto(f"{book_url}/{doc}.html", wait_until="load")
+    assert response is not None and response.ok, f"{doc}: HTTP {response and response.status}"
+    assert pg.title() and "Error" not in pg.title()
+    h1 = pg.locator("main h1").first.inner_text()
+    assert h1.strip(), f"{doc}: page has no title heading"
+
+    # math: every math element has been typeset by the vendored MathJax
+    n_math = pg.locator("main .math").count()
+    if n_math:
+        pg.wait_for_function(
+            "() => Array.from(document.querySelectorAll('main .math')).every(e => e.querySelector('mjx-container'))",
+            timeout=20_000)
+
+    # images: every visible <img> decoded
+    pg.wait_for_load_state("networkidle")
+    broken = pg.eval_on_selector_all(
+        "main img", "els => els.filter(e => !(e.complete && e.naturalWidth > 0)).map(e => e.src.slice(0, 100))")
+    assert broken == [], f"{doc}: images that did not load: {broken}"
+
+    # no traceback, no error output, no stderr warnings shown to the reader
+    text = pg.locator("main").inner_text()
+    assert "Traceback (most recent call last)" not in text
+    assert pg.locator("main .output.traceback, main .output.error").count() == 0
+    assert not re.search(r"\b\w+(Error|Warning): ", " ".join(
+        pg.locator("main .output.stderr").all_inner_texts())), f"{doc}: stderr output with an error or warning"
+
+    if doc.startswith("notebooks/"):
+        assert pg.locator("main img[src*='_images/']").count() >= 1, f"{doc}: a chapter without a figure"
+        # exercises exist and their solutions are folded away
+        assert pg.locator("main .exercise").count() >= 3, f"{doc}: fewer than three exercises"
+        assert pg.locator("main .solution.dropdown").count() >= 3, f"{doc}: solutions not in drop-downs"
+
+    assert pg.external == [], f"{doc}: requests outside 127.0.0.1: {pg.external[:5]}"
+    errors = [e for e in pg.console_errors if not any(b.search(e) for b in BENIGN_CONSOLE)]
+    assert errors == [], f"{doc}: console errors: {errors[:5]}"
+    pg.screenshot(path=str(SHOTS / (doc.replace("/", "_") + ".png")), full_page=True)
+
+
+def test_chapter1_content(offline_page, book_url):
+    """Chapter 1 shows the digit's pixel table and the feature-map figures."""
+    pg = offline_page
+    pg.goto(f"{book_url}/notebooks/01_kernels_by_hand.html", wait_until="load")
+    assert pg.locator("main table[id^='T_'] td").count() == 28 * 28       # the pixel table
+    assert "(16, 4, 26, 26)" in pg.locator("main").inner_text()
