@@ -9,9 +9,12 @@ MATHJAX=3.2.2            # what Sphinx 7.4 loads by default (mathjax@3 es5/tex-m
 REQUIREJS=2.3.7          # myst-nb's default require.js comes from cdnjs
 HTML_MANAGER=1.0.6       # @jupyter-widgets/html-manager for ipywidgets 8 (myst-nb's default)
 OUT=book/static/vendor
+# The widget manager asks for its icon fonts relative to the page (the chapters live in
+# notebooks/), so a copy is also placed there through Sphinx's html_extra_path.
+FONTS=book/static_extra/notebooks/@jupyter-widgets/html-manager/dist
 STAMP="$OUT/.versions"
 WANT="mathjax@$MATHJAX requirejs@$REQUIREJS html-manager@$HTML_MANAGER"
-if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT" ]; then
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT" ] && [ -d "$FONTS" ]; then
     exit 0
 fi
 command -v npm >/dev/null || { echo "vendor_assets: npm is needed (Debian: apt-get install npm)" >&2; exit 1; }
@@ -30,5 +33,7 @@ cp "$TMP/requirejs-$REQUIREJS/package/require.js" "$OUT/require.js"
 find "$TMP/jupyter-widgets-html-manager-$HTML_MANAGER/package/dist" -maxdepth 1 -type f \
      \( -name 'embed-amd.js' -o -name '*.woff*' -o -name '*.ttf' -o -name '*.eot' -o -name '*.svg' \) \
      -exec cp {} "$OUT/html-manager/" \;
+rm -rf book/static_extra; mkdir -p "$FONTS"
+find "$OUT/html-manager" -maxdepth 1 -type f ! -name '*.js' -exec cp {} "$FONTS/" \;
 echo "$WANT" > "$STAMP"
 echo "vendored into $OUT: $(du -sh "$OUT" | cut -f1)"

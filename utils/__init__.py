@@ -5,5 +5,9 @@ Import what a chapter needs from its module, e.g. ``from utils.data import load_
 * :mod:`utils.data`     -- MNIST without a network (Chapter 1)
 * :mod:`utils.display`  -- show images, kernels and pixel tables (Chapter 1)
 * :mod:`utils.kernels`  -- named 3x3 kernels, ``apply_kernel`` (Chapter 1)
+* :mod:`utils.conv`     -- convolution by loops, im2col, Toeplitz, FFT, and a hand-written
+  autograd ``Conv2d`` (Chapters 2 to 5)
+* :mod:`utils.shapes`   -- output sizes and receptive fields (Chapter 6)
+* :mod:`utils.playground` -- the interactive playgrounds (Chapters 1, 4 and 6)
 """
 __version__ = "0.1.0"

@@ -7,6 +7,7 @@ screenshot of each lands in _build/screenshots/.
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from browser_support import SHOTS, toc_pages
 
@@ -72,3 +73,49 @@ def test_chapter1_content(offline_page, book_url):
     pg.goto(f"{book_url}/notebooks/01_kernels_by_hand.html", wait_until="load")
     assert pg.locator("main table[id^='T_'] td").count() == 28 * 28       # the pixel table
     assert "(16, 4, 26, 26)" in pg.locator("main").inner_text()
+
+
+def test_kernel_editor_works_without_a_kernel(offline_page, book_url):
+    """The JavaScript kernel editor responds on the static page and computes correctly."""
+    import torch
+
+    from utils.data import load_mnist
+    from utils.kernels import get_kernel
+    from utils.playground import kernel_response
+
+    pg = offline_page
+    pg.goto(f"{book_url}/notebooks/01_kernels_by_hand.html", wait_until="load")
+    ed = pg.locator(".kernel-editor")
+    expect(ed).to_have_count(1)
+    ed.scroll_into_view_if_needed()
+    ed.screenshot(path=str(SHOTS / "playground_book_kernel_editor_before.png"))
+    canvas = lambda: pg.eval_on_selector(".kernel-editor canvas.ke-out", "c => c.toDataURL()")
+
+    # a known setting: the seven (first entry) with the top-edge preset, as computed by PyTorch
+    x_train, *_ = load_mnist()
+    expected = kernel_response(x_train[15], get_kernel("top_edge"))
+    expect(ed.locator("select.ke-preset")).to_have_value("top edge")
+    assert abs(float(ed.get_attribute("data-max")) - expected.max().item()) < 1e-3
+    assert abs(float(ed.get_attribute("data-min")) - expected.min().item()) < 1e-3
+    before = canvas()
+
+    ed.locator("input.ke-w").nth(4).fill("5")                  # change the centre weight
+    expect(ed.locator("select.ke-preset")).to_have_value("")
+    k = get_kernel("top_edge")
+    k[1, 1] = 5
+    assert abs(float(ed.get_attribute("data-max")) - kernel_response(x_train[15], k).max().item()) < 1e-3
+    after_weight = canvas()
+    assert after_weight != before
+
+    ed.locator("select.ke-preset").select_option("Sobel x")
+    assert abs(float(ed.get_attribute("data-max")) -
+               kernel_response(x_train[15], get_kernel("sobel_x")).max().item()) < 1e-3
+    assert canvas() not in (before, after_weight)
+    ed.locator("select.ke-digit").select_option("1")
+    assert "max" in ed.locator(".ke-readout").inner_text()
+    ed.screenshot(path=str(SHOTS / "playground_book_kernel_editor_after.png"))
+
+    # the live-widget version is not shown on the static page as if it worked
+    assert "live widgets" not in pg.locator("main").inner_text()
+    assert pg.locator("main .widget-text, main .jupyter-widgets").count() == 0
+    assert pg.external == []

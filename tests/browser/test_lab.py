@@ -1,0 +1,122 @@
+"""The live playgrounds in a real JupyterLab, driven by headless Chromium.
+
+Starts `jupyter lab` on 127.0.0.1 with a token (autosave off, so the committed notebooks are
+never rewritten), opens a chapter, runs all cells, changes the widgets and checks that the
+output recomputed. Screenshots before/after land in _build/screenshots/.
+"""
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from browser_support import LOGS, ROOT, SHOTS, free_port, is_local, wait_http
+
+TOKEN = "convbook-test-token"
+STATE = ROOT / "_build" / "jupyter-state"
+
+
+def notebook_hashes():
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted((ROOT / "notebooks").glob("*.ipynb"))}
+
+
+@pytest.fixture(scope="module")
+def lab_url():
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(STATE / "config"), JUPYTER_DATA_DIR=str(STATE / "data"),
+               JUPYTER_RUNTIME_DIR=str(STATE / "runtime"), IPYTHONDIR=str(STATE / "ipython"))
+    settings = STATE / "config/lab/user-settings/@jupyterlab"
+    for rel, content in {"docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
+                         "apputils-extension/notification.jupyterlab-settings":
+                             {"fetchNews": "false", "checkForUpdates": False}}.items():
+        (settings / rel).parent.mkdir(parents=True, exist_ok=True)
+        (settings / rel).write_text(json.dumps(content))
+    LOGS.mkdir(parents=True, exist_ok=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log = open(LOGS / "jupyterlab.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--IdentityProvider.token={TOKEN}",
+         f"--port={port}", "--ip=127.0.0.1", f"--ServerApp.root_dir={ROOT}", "--allow-root",
+         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+         "--LabApp.expose_app_in_browser=True"],     # window.jupyterapp, as JupyterLab's own UI tests use
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    before = notebook_hashes()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{url}/api/status?token={TOKEN}", timeout=90)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        log.close()
+    assert notebook_hashes() == before, "the browser session modified a committed notebook"
+
+
+@pytest.fixture
+def lab_page(page):
+    page.external = []
+
+    def route(r):
+        if is_local(r.request.url):
+            return r.continue_()
+        page.external.append(r.request.url)
+        return r.abort()
+
+    page.route("**/*", route)
+    page.set_default_timeout(90_000)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    return page
+
+
+def open_and_run_all(pg, lab_url, notebook):
+    pg.goto(f"{lab_url}/lab/tree/{notebook}?token={TOKEN}&reset")
+    pg.wait_for_selector(".jp-NotebookPanel .jp-Cell", state="visible")
+    # the toolbar shows "idle" before the kernel's websocket is usable: wait on the session itself
+    pg.wait_for_function("""() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+        const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+        return w && w.context.isReady && w.sessionContext.isReady && k
+               && k.connectionStatus === 'connected' && k.status === 'idle'; }""")
+    pg.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    pg.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+
+
+def wait_src_change(pg, selector, before):
+    pg.wait_for_function("([sel, prev]) => { const i = document.querySelector(sel); return i && i.src && i.src !== prev; }",
+                         arg=[selector, before])
+    return pg.locator(selector).get_attribute("src")
+
+
+def no_errors(pg):
+    assert pg.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
+    assert "Traceback" not in pg.locator(".jp-NotebookPanel").inner_text()
+
+
+def test_kernel_editor_live(lab_page, lab_url):
+    pg = lab_page
+    open_and_run_all(pg, lab_url, "notebooks/01_kernels_by_hand.ipynb")
+    editor = pg.locator(".convbook-kernel-editor")
+    editor.wait_for(state="visible")
+    img = ".convbook-kernel-editor img"
+    pg.wait_for_function("sel => { const i = document.querySelector(sel); return i && i.src; }", arg=img)
+    editor.scroll_into_view_if_needed()
+    editor.screenshot(path=str(SHOTS / "playground_lab_kernel_editor_before.png"))
+    src0 = pg.locator(img).get_attribute("src")
+
+    weight = editor.locator(".widget-text input").nth(4)          # the centre weight
+    weight.fill("4")
+    weight.press("Enter")
+    src1 = wait_src_change(pg, img, src0)
+    preset = editor.locator("select").first
+    expect(preset).to_have_value("(custom)")
+
+    preset.select_option("blur")
+    src2 = wait_src_change(pg, img, src1)
+    expect(editor.locator(".widget-text input").nth(4)).to_have_value("0.25")
+    assert len({src0, src1, src2}) == 3
+    editor.screenshot(path=str(SHOTS / "playground_lab_kernel_editor_after.png"))
+    no_errors(pg)
+    assert pg.external == [] or all("jupyter" not in u for u in pg.external)
