@@ -539,3 +539,111 @@ def test_bad_inputs_raise_naming_the_argument(call, error, match):
 def test_receptive_field_error_names_the_layer():
     with pytest.raises(ValueError, match=r"layer '5' \(Conv2d\).*kernel_size"):
         receptive_field(SIMPLE_CNN + [nn.Conv2d(10, 10, 3)], input_size=28)
+
+
+# ------------------------------------------------------------------- shape_table (Chapter 6)
+
+from utils.shapes import ShapeReport, shape_table  # noqa: E402
+
+
+class TutorialNet(nn.Module):
+    """The PyTorch tutorial's network: pooling and flattening are functions called in forward."""
+
+    def __init__(self, fc_in=16 * 6 * 6):
+        super().__init__()
+        self.conv1, self.conv2 = nn.Conv2d(1, 6, 3), nn.Conv2d(6, 16, 3)
+        self.fc1, self.fc2 = nn.Linear(fc_in, 120), nn.Linear(120, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        return self.fc2(F.relu(self.fc1(torch.flatten(x, 1))))
+
+
+def test_shape_table_lists_layers_and_functions_between_them():
+    report = shape_table(TutorialNet(), (1, 1, 32, 32))
+    assert isinstance(report, ShapeReport) and report.ok and report.output_shape == (1, 10)
+    assert [(r.name, r.kind, r.output_shape) for r in report.rows] == [
+        ("conv1", "Conv2d", (1, 6, 30, 30)), ("max_pool2d()", "function", (1, 6, 15, 15)),
+        ("conv2", "Conv2d", (1, 16, 13, 13)), ("max_pool2d()", "function", (1, 16, 6, 6)),
+        ("flatten()", "function", (1, 576)), ("fc1", "Linear", (1, 120)), ("fc2", "Linear", (1, 10))]
+    assert report.rows[0].num_params == 60 and report.rows[1].num_params is None
+    text = str(report)
+    assert "(1, 16, 6, 6)" in text and "output shape: (1, 10)" in text
+
+
+def test_shape_table_agrees_with_torchinfo_on_the_layers():
+    torchinfo = pytest.importorskip("torchinfo")
+    model = nn.Sequential(nn.Conv2d(3, 8, 5, stride=2, padding=2), nn.BatchNorm2d(8), nn.ReLU(),
+                          nn.MaxPool2d(3, 2, 1, ceil_mode=True), nn.Sequential(nn.Conv2d(8, 4, 1), nn.ReLU()),
+                          nn.Flatten(), nn.LazyLinear(7))
+    ours = shape_table(model, (2, 3, 37, 41))
+    theirs = torchinfo.summary(model, input_size=(2, 3, 37, 41), verbose=0, depth=10)
+    leaves = [L for L in theirs.summary_list if L.is_leaf_layer]
+    assert [tuple(L.output_size) for L in leaves] == [r.output_shape for r in ours.rows]
+    assert [r.num_params for r in ours.rows] == [L.trainable_params for L in leaves]
+
+
+def test_shape_table_explains_a_view_that_does_not_keep_the_elements():
+    class Squeezed(nn.Module):                 # the "shape '[16, 400]' is invalid" question
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 24, 3)
+            self.fc1 = nn.Linear(16 * 5 * 5, 120)
+
+        def forward(self, x):
+            x = F.interpolate(self.conv(x), size=(5, 5))
+            return self.fc1(x.view(x.size(0), 5 * 5 * 16))
+
+    report = shape_table(Squeezed(), (16, 3, 12, 12))
+    assert not report.ok and "[16, 400]" in str(report.error) and "9600" in str(report.error)
+    assert report.failed_at.startswith("view()") and "between layers" in report.failed_at
+    assert report.rows[-1].name == "interpolate()" and report.rows[-1].output_shape == (16, 24, 5, 5)
+    assert "flatten(1)" in report.explanation and "FAILED" in str(report)
+
+
+def test_shape_table_names_the_failing_layer_and_the_fix():
+    report = shape_table(TutorialNet(fc_in=16 * 5 * 5), (4, 1, 32, 32))
+    assert report.failed_at == "layer fc1 (Linear)"
+    assert "in_features=576" in report.explanation and "(4, 576)" in report.explanation
+    wrong_channels = shape_table(nn.Sequential(nn.Conv2d(3, 4, 3)), (1, 1, 8, 8))
+    assert wrong_channels.failed_at == "layer 0 (Conv2d)" and "3 input channels" in wrong_channels.explanation
+    too_small = shape_table(nn.Sequential(nn.Conv2d(1, 1, 3), nn.MaxPool2d(2), nn.Conv2d(1, 1, 5)), (1, 1, 9, 9))
+    assert too_small.failed_at == "layer 2 (Conv2d)" and "(3, 3)" in too_small.explanation
+
+
+def test_shape_table_leaves_the_model_and_the_random_state_alone():
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Dropout(0.5), nn.Flatten(), nn.LazyLinear(3)).train()
+    before = [p.clone() for p in model[0].parameters()]
+    state = torch.random.get_rng_state()
+    report = shape_table(model, (2, 1, 6, 6))
+    assert report.ok and report.output_shape == (2, 3)
+    assert torch.equal(state, torch.random.get_rng_state())
+    assert isinstance(model[3], nn.LazyLinear) and model.training
+    assert all(torch.equal(a, b) for a, b in zip(before, model[0].parameters()))
+
+
+def test_shape_table_shows_a_layer_used_twice_twice():
+    class Twice(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv, self.pool = nn.Conv2d(1, 1, 3, padding=1), nn.MaxPool2d(2)
+
+        def forward(self, x):
+            return self.pool(self.conv(self.pool(self.conv(x))))
+
+    report = shape_table(Twice(), (1, 1, 8, 8))
+    assert [(r.name, r.output_shape[-1]) for r in report.rows] == [("conv", 8), ("pool", 4), ("conv", 4), ("pool", 2)]
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: shape_table(lambda x: x, (1, 1, 4, 4)), TypeError, "model"),
+    (lambda: shape_table(nn.ReLU(), torch.zeros(1, 1, 4, 4)), TypeError, "input_shape"),
+    (lambda: shape_table(nn.ReLU(), (1, 0, 4)), ValueError, "input_shape"),
+    (lambda: shape_table(nn.ReLU(), ()), ValueError, "input_shape"),
+    (lambda: shape_table(nn.ReLU(), (1, 2.0)), TypeError, "input_shape"),
+    (lambda: shape_table(nn.ReLU(), (1, 2), dtype="float32"), TypeError, "dtype"),
+])
+def test_shape_table_bad_arguments(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

@@ -119,3 +119,38 @@ def test_kernel_editor_works_without_a_kernel(offline_page, book_url):
     assert "live widgets" not in pg.locator("main").inner_text()
     assert pg.locator("main .widget-text, main .jupyter-widgets").count() == 0
     assert pg.external == []
+
+
+def test_arithmetic_explorer_works_without_a_kernel(offline_page, book_url):
+    """The JavaScript arithmetic explorer responds on the static page and agrees with PyTorch."""
+    from utils.shapes import conv_output_size
+
+    pg = offline_page
+    pg.goto(f"{book_url}/notebooks/06_shapes.html", wait_until="load")
+    ex = pg.locator(".arithmetic-explorer")
+    expect(ex).to_have_count(1)
+    ex.scroll_into_view_if_needed()
+    ex.screenshot(path=str(SHOTS / "playground_book_arithmetic_explorer_before.png"))
+    assert ex.get_attribute("data-output") == str(conv_output_size(5, 3)) == "3"
+    grid_before = ex.locator("svg.ae-grid").inner_html()
+
+    ex.locator("input.ae-stride").fill("2")
+    expect(ex.locator(".ae-val-stride")).to_have_text("2")
+    assert ex.get_attribute("data-output") == str(conv_output_size(5, 3, stride=2)) == "2"
+    assert ex.locator("svg.ae-grid").inner_html() != grid_before
+
+    # a known setting end to end: 7x7 input, 3x3 kernel, stride 2, padding 1, dilation 2
+    for name, value in [("size", 7), ("padding", 1), ("dilation", 2)]:
+        ex.locator(f"input.ae-{name}").fill(str(value))
+    expected = conv_output_size(7, 3, stride=2, padding=1, dilation=2)
+    assert ex.get_attribute("data-output") == str(expected)
+    assert f"Output: {expected} × {expected}" in ex.locator(".ae-result").inner_text()
+    ex.screenshot(path=str(SHOTS / "playground_book_arithmetic_explorer_after.png"))
+
+    # an impossible setting explains itself
+    ex.locator("input.ae-size").fill("2")
+    ex.locator("input.ae-padding").fill("0")
+    assert ex.get_attribute("data-output") == "impossible"
+    assert "Impossible" in ex.locator(".ae-result").inner_text()
+    assert "live widgets" not in pg.locator("main").inner_text()
+    assert pg.external == []

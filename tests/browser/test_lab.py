@@ -14,10 +14,15 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+expect.set_options(timeout=30_000)      # a kernel busy with other cells may take a while
+
 from browser_support import LOGS, ROOT, SHOTS, free_port, is_local, wait_http
 
 TOKEN = "convbook-test-token"
 STATE = ROOT / "_build" / "jupyter-state"
+
+
+OPENED = set()          # the notebooks this module opens; none of them may be rewritten
 
 
 def notebook_hashes():
@@ -53,7 +58,9 @@ def lab_url():
         proc.terminate()
         proc.wait(30)
         log.close()
-    assert notebook_hashes() == before, "the browser session modified a committed notebook"
+    after = notebook_hashes()
+    changed = sorted(n for n in OPENED if before.get(n) != after.get(n))
+    assert not changed, f"the browser session modified committed notebooks: {changed}"
 
 
 @pytest.fixture
@@ -73,6 +80,7 @@ def lab_page(page):
 
 
 def open_and_run_all(pg, lab_url, notebook):
+    OPENED.add(notebook.split("/")[-1])
     pg.goto(f"{lab_url}/lab/tree/{notebook}?token={TOKEN}&reset")
     pg.wait_for_selector(".jp-NotebookPanel .jp-Cell", state="visible")
     # the toolbar shows "idle" before the kernel's websocket is usable: wait on the session itself
@@ -120,3 +128,27 @@ def test_kernel_editor_live(lab_page, lab_url):
     editor.screenshot(path=str(SHOTS / "playground_lab_kernel_editor_after.png"))
     no_errors(pg)
     assert pg.external == [] or all("jupyter" not in u for u in pg.external)
+
+
+def test_arithmetic_explorer_live(lab_page, lab_url):
+    pg = lab_page
+    open_and_run_all(pg, lab_url, "notebooks/06_shapes.ipynb")
+    ex = pg.locator(".convbook-arithmetic-explorer")
+    ex.wait_for(state="visible")
+    img = ".convbook-arithmetic-explorer img"
+    pg.wait_for_function("sel => { const i = document.querySelector(sel); return i && i.src; }", arg=img)
+    ex.scroll_into_view_if_needed()
+    message = ex.locator(".widget-html .widget-html-content").last     # the explorer's message line
+    expect(message).to_contain_text("output 3×3")
+    ex.screenshot(path=str(SHOTS / "playground_lab_arithmetic_explorer_before.png"))
+    src0 = pg.locator(img).get_attribute("src")
+
+    stride = ex.locator(".widget-slider").nth(2)                 # size, kernel, stride, padding, dilation
+    handle = stride.locator(".noUi-handle")
+    handle.focus()
+    handle.press("ArrowRight")                                  # stride 1 -> 2
+    expect(stride.locator(".widget-readout")).to_have_text("2")
+    expect(message).to_contain_text("output 2×2", timeout=60_000)
+    wait_src_change(pg, img, src0)
+    ex.screenshot(path=str(SHOTS / "playground_lab_arithmetic_explorer_after.png"))
+    no_errors(pg)

@@ -1,0 +1,261 @@
+"""The book's benchmarks: `make bench` (or `.venv/bin/python benchmarks/run.py`).
+
+Measures, on this machine:
+
+1. the practical ceiling: float32 matrix-multiply throughput (GFLOP/s);
+2. forward time and GFLOP/s of every convolution in `utils.conv` next to `F.conv2d`
+   on one 28x28 digit, on a batch 64x16x28x28 -> 32 channels, and on a 256x256 image
+   with kernels 3..63 (the FFT crossover), each ratio to `F.conv2d` measured
+   interleaved in the same run (implementation A, B, C, A, B, C, ...);
+3. forward+backward of the training chapter's network built with the book's `Conv2d`
+   next to the same network with `nn.Conv2d`;
+4. the cost of the book itself: the execution time of every notebook.
+
+Prints a table, writes `benchmarks/results.json` and two plots (`benchmarks/crossover.png`,
+`benchmarks/throughput.png`) and checks the targets. Options: `--quick` (fewer repeats),
+`--no-notebooks` (skip 4).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from conv_speed import measure_module_ratio  # noqa: E402
+
+from utils.conv import conv2d_fft, conv2d_loops, conv2d_toeplitz, conv2d_unfold, conv2d_unfold_naive  # noqa: E402
+
+TARGETS = {"unfold_fraction_of_conv2d": 0.50, "module_fwd_bwd_ratio": 1.25, "book_seconds": 120.0}
+
+
+def machine() -> dict:
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "torch": torch.__version__,
+            "threads": torch.get_num_threads(), "python": platform.python_version(),
+            "mkl": torch.backends.mkl.is_available(), "mkldnn": torch.backends.mkldnn.is_available()}
+
+
+def conv_flops(x_shape, w_shape, out_shape) -> float:
+    """Multiply-adds of a direct convolution, counted as 2 FLOPs each."""
+    n, c_out, h_out, w_out = out_shape
+    return 2.0 * n * c_out * h_out * w_out * w_shape[1] * w_shape[2] * w_shape[3]
+
+
+def interleaved(fns: dict, rounds: int, warmup: int = 3, reference: str = "F.conv2d") -> dict:
+    """Run every function once per round, in turn, for ``rounds`` rounds; per function the
+    median/min/max time and the median of its per-round ratio to ``reference``."""
+    for _ in range(warmup):
+        for f in fns.values():
+            f()
+    times = {k: [] for k in fns}
+    for _ in range(rounds):
+        for k, f in fns.items():
+            t0 = time.perf_counter()
+            f()
+            times[k].append(time.perf_counter() - t0)
+    ref = times[reference]
+    return {k: {"median_s": statistics.median(t), "min_s": min(t), "max_s": max(t),
+                "ratio_to_conv2d": statistics.median(a / b for a, b in zip(t, ref))}
+            for k, t in times.items()}
+
+
+def matmul_ceiling(n: int = 2048, rounds: int = 10) -> dict:
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    r = interleaved({"F.conv2d": lambda: a @ b}, rounds)["F.conv2d"]   # the key is only a label here
+    return {"n": n, "median_s": r["median_s"], "gflops": 2 * n ** 3 / r["median_s"] / 1e9}
+
+
+def forward_case(name, x, w, padding, impls, rounds) -> dict:
+    with torch.no_grad():
+        ref = F.conv2d(x, w, padding=padding)
+        fns = {}
+        for label, f in impls.items():
+            out = f(x, w, padding)
+            torch.testing.assert_close(out, ref, rtol=1e-3, atol=1e-3)   # same answer before timing it
+            fns[label] = (lambda f=f: f(x, w, padding))
+        res = interleaved(fns, rounds)
+    flops = conv_flops(x.shape, w.shape, ref.shape)
+    for r in res.values():
+        r["gflops"] = flops / r["median_s"] / 1e9
+    return {"case": name, "input": list(x.shape), "weight": list(w.shape), "padding": padding,
+            "flops": flops, "results": res}
+
+
+IMPLS = {
+    "F.conv2d": lambda x, w, p: F.conv2d(x, w, padding=p),
+    "conv2d_unfold": lambda x, w, p: conv2d_unfold(x, w, padding=p),
+    "conv2d_unfold_naive": lambda x, w, p: conv2d_unfold_naive(x, w, padding=p),
+    "conv2d_fft": lambda x, w, p: conv2d_fft(x, w, padding=p),
+    "conv2d_toeplitz": lambda x, w, p: conv2d_toeplitz(x, w, padding=p),
+    "conv2d_loops": lambda x, w, p: conv2d_loops(x, w, padding=p),
+}
+
+
+def pick(*names):
+    return {n: IMPLS[n] for n in names}
+
+
+def run_forward(quick: bool) -> list[dict]:
+    g = torch.Generator().manual_seed(0)
+    cases = []
+    x = torch.rand(1, 1, 28, 28, generator=g)
+    w = torch.randn(1, 1, 3, 3, generator=g)
+    cases.append(forward_case("one digit 1x1x28x28, 3x3", x, w, 0, pick(*IMPLS), 10 if quick else 30))
+    x = torch.randn(64, 16, 28, 28, generator=g)
+    w = torch.randn(32, 16, 3, 3, generator=g)
+    # loops: ~50k Python iterations per call; Toeplitz: a dense 25088 x 12544 matrix (1.3 GB)
+    cases.append(forward_case("batch 64x16x28x28 -> 32, 3x3, pad 1", x, w, 1,
+                              pick("F.conv2d", "conv2d_unfold", "conv2d_unfold_naive", "conv2d_fft"),
+                              20 if quick else 60))
+    return cases
+
+
+def run_crossover(quick: bool) -> list[dict]:
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(1, 1, 256, 256, generator=g)
+    rows = []
+    for k in range(3, 64, 8 if quick else 4):
+        w = torch.randn(1, 1, k, k, generator=g)
+        case = forward_case(f"256x256, {k}x{k}", x, w, 0, pick("F.conv2d", "conv2d_fft"), 5 if quick else 15)
+        rows.append({"k": k, **{name: r["median_s"] for name, r in case["results"].items()},
+                     "fft_ratio": case["results"]["conv2d_fft"]["ratio_to_conv2d"]})
+    return rows
+
+
+def run_notebooks() -> dict:
+    import nbformat
+    from nbclient import NotebookClient
+    times = {}
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        t0 = time.perf_counter()
+        NotebookClient(nb, timeout=600, kernel_name="python3",
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        times[path.name] = time.perf_counter() - t0        # the executed copy is not written back
+        print(f"  {path.name}: {times[path.name]:.1f} s", flush=True)
+    return {"per_notebook_s": times, "total_s": sum(times.values())}
+
+
+def fmt_time(s: float) -> str:
+    return f"{s * 1e6:.0f} µs" if s < 1e-3 else (f"{s * 1e3:.2f} ms" if s < 1 else f"{s:.2f} s")
+
+
+def plot(results: dict) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = results["crossover"]
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    ks = [r["k"] for r in rows]
+    ax.semilogy(ks, [r["F.conv2d"] * 1e3 for r in rows], "o-", label="F.conv2d (direct)")
+    ax.semilogy(ks, [r["conv2d_fft"] * 1e3 for r in rows], "s-", label="conv2d_fft")
+    if results.get("crossover_k"):
+        ax.axvline(results["crossover_k"], color="grey", ls=":", label=f"FFT wins from {results['crossover_k']}×{results['crossover_k']}")
+    ax.set_xlabel("kernel size k (k×k kernel, 256×256 image)")
+    ax.set_ylabel("forward time (ms)")
+    ax.legend()
+    ax.set_title("Direct vs FFT convolution")
+    fig.tight_layout()
+    fig.savefig(HERE / "crossover.png", dpi=100)
+
+    batch = next(c for c in results["forward"] if c["case"].startswith("batch"))
+    names = list(batch["results"])
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    ceiling = results["matmul"]["gflops"]
+    vals = [batch["results"][n]["gflops"] for n in names]
+    ax.barh(names, vals, color=["#1f77b4" if n == "F.conv2d" else "#ff7f0e" for n in names])
+    ax.axvline(ceiling, color="k", ls="--", label=f"matmul ceiling {ceiling:.0f} GFLOP/s")
+    ax.set_xlabel("GFLOP/s (batch 64×16×28×28 → 32, 3×3)")
+    ax.legend(loc="lower right")
+    ax.invert_yaxis()
+    fig.tight_layout()
+    fig.savefig(HERE / "throughput.png", dpi=100)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="fewer repeats (a rough look in ~1 minute)")
+    ap.add_argument("--no-notebooks", action="store_true", help="do not time the notebooks")
+    args = ap.parse_args(argv)
+
+    results = {"machine": machine(), "date": time.strftime("%Y-%m-%d"), "quick": args.quick}
+    m = results["machine"]
+    print(f"{m['cpu']}, {m['cores']} cores, torch {m['torch']} ({m['threads']} threads)\n")
+
+    results["matmul"] = matmul_ceiling(rounds=5 if args.quick else 10)
+    ceiling = results["matmul"]["gflops"]
+    print(f"matmul ceiling: {results['matmul']['n']}x{results['matmul']['n']} float32 -> {ceiling:.1f} GFLOP/s\n")
+
+    results["forward"] = run_forward(args.quick)
+    for case in results["forward"]:
+        print(f"forward, {case['case']}  ({case['flops'] / 1e6:.1f} MFLOP)")
+        print(f"  {'implementation':22s} {'median':>10s} {'min':>10s} {'max':>10s} {'GFLOP/s':>9s} "
+              f"{'% matmul':>9s} {'x F.conv2d':>10s}")
+        for name, r in case["results"].items():
+            print(f"  {name:22s} {fmt_time(r['median_s']):>10s} {fmt_time(r['min_s']):>10s} "
+                  f"{fmt_time(r['max_s']):>10s} {r['gflops']:9.2f} {100 * r['gflops'] / ceiling:8.1f}% "
+                  f"{r['ratio_to_conv2d']:10.2f}")
+        print()
+
+    results["crossover"] = run_crossover(args.quick)
+    wins = [r["k"] for r in results["crossover"] if r["fft_ratio"] < 1]
+    # the crossover: the smallest k from which the FFT stays ahead for every larger kernel
+    ks = [r["k"] for r in results["crossover"]]
+    results["crossover_k"] = next((k for i, k in enumerate(ks) if all(kk in wins for kk in ks[i:])), None)
+    print("crossover, 256x256 image: k, F.conv2d, conv2d_fft, ratio")
+    for r in results["crossover"]:
+        print(f"  {r['k']:3d} {fmt_time(r['F.conv2d']):>10s} {fmt_time(r['conv2d_fft']):>10s} {r['fft_ratio']:6.2f}")
+    print(f"  FFT faster from k = {results['crossover_k']}\n")
+
+    results["module"] = {net: measure_module_ratio(net, repeats=60 if args.quick else 200) for net in ("bn", "simple")}
+    for net, r in results["module"].items():
+        print(f"fwd+bwd, {net} MNIST network, batch 64: Conv2d {r['ours_ms']:.2f} ms, nn.Conv2d {r['ref_ms']:.2f} ms, "
+              f"ratio {r['ratio']:.2f}")
+    print()
+
+    if not args.no_notebooks:
+        print("executing the notebooks:")
+        results["notebooks"] = run_notebooks()
+        print(f"  whole book: {results['notebooks']['total_s']:.1f} s\n")
+
+    batch = next(c for c in results["forward"] if c["case"].startswith("batch"))
+    fraction = 1 / batch["results"]["conv2d_unfold"]["ratio_to_conv2d"]
+    checks = [("conv2d_unfold throughput >= 50% of F.conv2d (batch case)", fraction >= TARGETS["unfold_fraction_of_conv2d"],
+               f"{100 * fraction:.0f}%"),
+              ("Conv2d fwd+bwd <= 1.25x nn.Conv2d (training network)",
+               results["module"]["bn"]["ratio"] <= TARGETS["module_fwd_bwd_ratio"], f"{results['module']['bn']['ratio']:.2f}x")]
+    if "notebooks" in results:
+        checks.append(("all notebooks execute in <= 120 s", results["notebooks"]["total_s"] <= TARGETS["book_seconds"],
+                       f"{results['notebooks']['total_s']:.0f} s"))
+    results["targets"] = [{"target": t, "met": bool(ok), "measured": v} for t, ok, v in checks]
+    for t, ok, v in checks:
+        print(f"  [{'met' if ok else 'MISSED'}] {t}: {v}")
+
+    (HERE / "results.json").write_text(json.dumps(results, indent=1))
+    plot(results)
+    print(f"\nwrote {HERE / 'results.json'}, {HERE / 'crossover.png'}, {HERE / 'throughput.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
