@@ -127,3 +127,21 @@ def test_live_widgets_recompute_when_controls_change():
     oe.children[0].children[0].value = -1
     oe.children[0].children[1].value = -1
     assert "agree" in readout.value
+
+
+def test_origin_explorer_html_embeds_every_roll():
+    import json as _json
+
+    from utils.playground import origin_explorer_html
+    g = torch.Generator().manual_seed(2)
+    x, k = torch.rand(6, 7, generator=g), get_kernel("sobel_x")
+    html = origin_explorer_html(x, k).data
+    data = _json.loads(re.search(r"OriginExplorer\(document.getElementById\(\"oe-[0-9a-f]{10}\"\), (.*)\);", html).group(1))
+    assert len(data["frames"]) == 7 * 7 and data["h"] == 6 and data["w"] == 7
+    ref = torch.tensor(data["reference"]).reshape(6, 7)
+    torch.testing.assert_close(torch.tensor(data["frames"]["-1,-1"]).reshape(6, 7), ref, atol=1e-4, rtol=0)
+    assert (torch.tensor(data["frames"]["0,0"]).reshape(6, 7) - ref).abs().max() > 0.1
+    with pytest.raises(ValueError, match="kernel"):
+        origin_explorer_html(x, torch.ones(2, 2))
+    with pytest.raises(ValueError, match="image"):
+        origin_explorer_html(torch.rand(40, 40), k)

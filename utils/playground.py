@@ -30,7 +30,7 @@ from .shapes import conv_output_size
 
 __all__ = ["PRESETS", "kernel_response", "kernel_editor_html", "kernel_editor",
            "arithmetic_setting", "arithmetic_explorer_html", "arithmetic_explorer",
-           "fft_with_origin", "origin_explorer"]
+           "fft_with_origin", "origin_explorer_html", "origin_explorer"]
 
 #: the kernel editor's presets: label -> name in utils.kernels.KERNELS
 PRESETS = {
@@ -356,6 +356,44 @@ def _circular_reference(image, kernel):
     p = k // 2
     x = F.pad(image.double()[None, None], (p, p, p, p), mode="circular")
     return F.conv2d(x, kernel.double()[None, None])[0, 0]
+
+
+def origin_explorer_html(image, kernel, element_id=None):
+    """The kernel-origin explorer as a self-contained HTML/JavaScript component (Chapter 4).
+
+    ``image`` (H, W) and ``kernel`` (k, k) with H, W <= 32. The FFT result for every roll
+    (dy, dx) in -k..k is computed here with :func:`fft_with_origin` and embedded in the
+    page; two sliders choose the roll, and the page shows circular ``F.conv2d``, the FFT
+    result and their difference. Returns an ``IPython.display.HTML`` object.
+    """
+    image = as_tensor(image, "image", ndim=2)
+    kernel = as_tensor(kernel, "kernel", ndim=2)
+    h, w = image.shape
+    if h > 32 or w > 32:
+        raise ValueError(f"image: at most 32x32 pixels are embedded in the page, got {h}x{w}")
+    if kernel.shape[0] != kernel.shape[1] or kernel.shape[0] % 2 == 0:
+        raise ValueError(f"kernel: expected a square kernel of odd size, got {tuple(kernel.shape)}")
+    k = kernel.shape[0]
+    ref = _circular_reference(image, kernel)
+    r4 = lambda t: [round(v, 4) + 0.0 for v in t.flatten().tolist()]
+    frames = {f"{a},{b}": r4(fft_with_origin(image, kernel, (a, b))) for a in range(-k, k + 1) for b in range(-k, k + 1)}
+    data = {"k": k, "h": h, "w": w, "reference": r4(ref), "frames": frames, "lim": float(ref.abs().max()) or 1.0}
+    eid = element_id or _element_id("oe", data["reference"], r4(kernel))
+    size = 150
+    sliders = "".join(
+        f'<label style="display:block">{label} <input class="oe-{n}" type="range" min="{-k}" max="{k}" value="0" '
+        f'aria-label="{label}"> <b class="oe-val-{n}">0</b></label>' for n, label in (("dy", "roll rows"), ("dx", "roll columns")))
+    panels = "".join(f'<div><b>{t}</b><br><canvas class="oe-panel" width="{size}" height="{size}" '
+                     f'style="border:1px solid #ccc"></canvas></div>'
+                     for t in ("F.conv2d, circular", "FFT with rolled kernel", "difference"))
+    return _html(f"""<div id="{eid}" class="convbook-playground origin-explorer" style="font-family:sans-serif;font-size:0.9em">
+<div style="display:flex;gap:14px;align-items:flex-start;flex-wrap:wrap"><div>{sliders}</div>{panels}</div>
+<div class="oe-readout" style="margin-top:4px;font-weight:bold"></div>
+<script>(function() {{
+{_js("origin_explorer.js")}
+OriginExplorer(document.getElementById("{eid}"), {json.dumps(data, separators=(",", ":"))});
+}})();</script>
+</div>""")
 
 
 def origin_explorer(image, kernel):

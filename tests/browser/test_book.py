@@ -154,3 +154,22 @@ def test_arithmetic_explorer_works_without_a_kernel(offline_page, book_url):
     assert "Impossible" in ex.locator(".ae-result").inner_text()
     assert "live widgets" not in pg.locator("main").inner_text()
     assert pg.external == []
+
+
+def test_origin_explorer_works_without_a_kernel(offline_page, book_url):
+    """The precomputed kernel-origin explorer: rolling the kernel's centre to the origin
+    makes the FFT agree with circular F.conv2d."""
+    pg = offline_page
+    pg.goto(f"{book_url}/notebooks/04_fft_periodic.html", wait_until="load")
+    ex = pg.locator(".origin-explorer")
+    expect(ex).to_have_count(1)
+    ex.scroll_into_view_if_needed()
+    ex.screenshot(path=str(SHOTS / "playground_book_origin_explorer_before.png"))
+    assert float(ex.get_attribute("data-maxdiff")) > 0.1          # corner at the origin: shifted
+    ex.locator("input.oe-dy").fill("-1")
+    assert float(ex.get_attribute("data-maxdiff")) > 0.1          # only one axis fixed
+    ex.locator("input.oe-dx").fill("-1")
+    assert float(ex.get_attribute("data-maxdiff")) < 1e-3         # centre at the origin: equal
+    assert "they agree" in ex.locator(".oe-readout").inner_text()
+    ex.screenshot(path=str(SHOTS / "playground_book_origin_explorer_after.png"))
+    assert pg.external == []
