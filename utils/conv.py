@@ -336,8 +336,9 @@ class Conv2dFunction(torch.autograd.Function):
         g = grad_output.permute(0, 2, 3, 1).reshape(-1, c_out)
         grad_input = grad_weight = grad_bias = None
         if ctx.needs_input_grad[0]:
-            # Pixels at the bottom/right that no window reached (stride does not
-            # divide evenly) get zero gradient: output_padding adds those rows.
+            # When the stride does not divide evenly, the transposed convolution comes
+            # out a few rows/columns short of the input; output_padding adds them at the
+            # bottom/right so the shapes match (pixels no window read get zero).
             extra = [(size + 2 * p - d * (k - 1) - 1) % s for size, p, d, k, s in
                      zip((h, w), padding, dilation, (kh, kw), stride)]
             grad_input = F.conv_transpose2d(grad_output, weight, None, stride, padding,
