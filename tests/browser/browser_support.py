@@ -59,3 +59,18 @@ def is_local(url: str) -> bool:
     return url.startswith(("data:", "blob:", "about:")) or urlparse(url).hostname in ("127.0.0.1", "localhost")
 
 
+
+
+def block_external(page) -> list[str]:
+    """Abort every request of ``page`` that leaves 127.0.0.1 (as if offline); return the
+    list that collects the blocked URLs."""
+    blocked = []
+
+    def route(r):
+        if is_local(r.request.url):
+            return r.continue_()
+        blocked.append(r.request.url)
+        return r.abort()
+
+    page.route("**/*", route)
+    return blocked

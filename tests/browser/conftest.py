@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import CHROMIUM, CHROMIUM_ARGS, HTML, SHOTS, free_port, is_local, wait_http
+from browser_support import CHROMIUM, CHROMIUM_ARGS, HTML, SHOTS, block_external, free_port, wait_http
 
 
 @pytest.fixture(scope="session")
@@ -37,15 +37,7 @@ def book_url():
 @pytest.fixture
 def offline_page(page):
     """A page whose requests to anything but 127.0.0.1 are aborted and recorded."""
-    page.external, page.console_errors = [], []
-
-    def route(r):
-        if is_local(r.request.url):
-            return r.continue_()
-        page.external.append(r.request.url)
-        return r.abort()
-
-    page.route("**/*", route)
+    page.external, page.console_errors = block_external(page), []
     page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
     page.on("pageerror", lambda e: page.console_errors.append(f"pageerror: {e}"))
     page.set_default_timeout(30_000)

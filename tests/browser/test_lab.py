@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 expect.set_options(timeout=30_000)      # a kernel busy with other cells may take a while
 
-from browser_support import LOGS, ROOT, SHOTS, free_port, is_local, wait_http
+from browser_support import LOGS, ROOT, SHOTS, block_external, free_port, wait_http
 
 TOKEN = "convbook-test-token"
 STATE = ROOT / "_build" / "jupyter-state"
@@ -65,15 +65,7 @@ def lab_url():
 
 @pytest.fixture
 def lab_page(page):
-    page.external = []
-
-    def route(r):
-        if is_local(r.request.url):
-            return r.continue_()
-        page.external.append(r.request.url)
-        return r.abort()
-
-    page.route("**/*", route)
+    page.external = block_external(page)
     page.set_default_timeout(90_000)
     page.set_viewport_size({"width": 1400, "height": 1000})
     return page
@@ -127,7 +119,7 @@ def test_kernel_editor_live(lab_page, lab_url):
     assert len({src0, src1, src2}) == 3
     editor.screenshot(path=str(SHOTS / "playground_lab_kernel_editor_after.png"))
     no_errors(pg)
-    assert pg.external == [] or all("jupyter" not in u for u in pg.external)
+    assert pg.external == [], f"JupyterLab requested outside 127.0.0.1: {pg.external[:5]}"
 
 
 def test_arithmetic_explorer_live(lab_page, lab_url):
