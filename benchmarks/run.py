@@ -8,7 +8,7 @@ Measures, on this machine:
    with kernels 3..63 (the FFT crossover), each ratio to `F.conv2d` measured
    interleaved in the same run (implementation A, B, C, A, B, C, ...);
 3. forward+backward of the training chapter's network built with the book's `Conv2d`
-   next to the same network with `nn.Conv2d`;
+   next to the same network with `nn.Conv2d` (and of two smaller networks), batch 64;
 4. the cost of the book itself: the execution time of every notebook.
 
 Prints a table, writes `benchmarks/results.json` and two plots (`benchmarks/crossover.png`,
@@ -227,10 +227,11 @@ def main(argv=None) -> int:
         print(f"  {r['k']:3d} {fmt_time(r['F.conv2d']):>10s} {fmt_time(r['conv2d_fft']):>10s} {r['fft_ratio']:6.2f}")
     print(f"  FFT faster from k = {results['crossover_k']}\n")
 
-    results["module"] = {net: measure_module_ratio(net, repeats=60 if args.quick else 200) for net in ("bn", "simple")}
+    results["module"] = {net: measure_module_ratio(net, repeats=60 if args.quick else 200)
+                         for net in ("training", "bn", "simple")}
     for net, r in results["module"].items():
-        print(f"fwd+bwd, {net} MNIST network, batch 64: Conv2d {r['ours_ms']:.2f} ms, nn.Conv2d {r['ref_ms']:.2f} ms, "
-              f"ratio {r['ratio']:.2f}")
+        print(f"fwd+bwd, {net:8s} MNIST network, batch 64: Conv2d {r['ours_ms']:.2f} ms, "
+              f"nn.Conv2d {r['ref_ms']:.2f} ms, ratio {r['ratio']:.2f}")
     print()
 
     if not args.no_notebooks:
@@ -242,8 +243,9 @@ def main(argv=None) -> int:
     fraction = 1 / batch["results"]["conv2d_unfold"]["ratio_to_conv2d"]
     checks = [("conv2d_unfold throughput >= 50% of F.conv2d (batch case)", fraction >= TARGETS["unfold_fraction_of_conv2d"],
                f"{100 * fraction:.0f}%"),
-              ("Conv2d fwd+bwd <= 1.25x nn.Conv2d (training network)",
-               results["module"]["bn"]["ratio"] <= TARGETS["module_fwd_bwd_ratio"], f"{results['module']['bn']['ratio']:.2f}x")]
+              ("Conv2d fwd+bwd <= 1.25x nn.Conv2d (Chapter 7's network)",
+               results["module"]["training"]["ratio"] <= TARGETS["module_fwd_bwd_ratio"],
+               f"{results['module']['training']['ratio']:.2f}x")]
     if "notebooks" in results:
         checks.append(("all notebooks execute in <= 120 s", results["notebooks"]["total_s"] <= TARGETS["book_seconds"],
                        f"{results['notebooks']['total_s']:.0f} s"))
