@@ -90,6 +90,18 @@ def wait_src_change(pg, selector, before):
     return pg.locator(selector).get_attribute("src")
 
 
+def open_playground(pg, lab_url, notebook, css_class):
+    """Run every cell of ``notebook``, wait for the live playground with ``css_class`` to
+    draw its first image; return the playground's locator, its image selector and src."""
+    open_and_run_all(pg, lab_url, notebook)
+    box = pg.locator(f".{css_class}")
+    box.wait_for(state="visible")
+    img = f".{css_class} img"
+    pg.wait_for_function("sel => { const i = document.querySelector(sel); return i && i.src; }", arg=img)
+    box.scroll_into_view_if_needed()
+    return box, img, pg.locator(img).get_attribute("src")
+
+
 def no_errors(pg):
     assert pg.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
     assert "Traceback" not in pg.locator(".jp-NotebookPanel").inner_text()
@@ -97,14 +109,9 @@ def no_errors(pg):
 
 def test_kernel_editor_live(lab_page, lab_url):
     pg = lab_page
-    open_and_run_all(pg, lab_url, "notebooks/01_kernels_by_hand.ipynb")
-    editor = pg.locator(".convbook-kernel-editor")
-    editor.wait_for(state="visible")
-    img = ".convbook-kernel-editor img"
-    pg.wait_for_function("sel => { const i = document.querySelector(sel); return i && i.src; }", arg=img)
-    editor.scroll_into_view_if_needed()
+    editor, img, src0 = open_playground(pg, lab_url, "notebooks/01_kernels_by_hand.ipynb",
+                                        "convbook-kernel-editor")
     editor.screenshot(path=str(SHOTS / "playground_lab_kernel_editor_before.png"))
-    src0 = pg.locator(img).get_attribute("src")
 
     weight = editor.locator(".widget-text input").nth(4)          # the centre weight
     weight.fill("4")
@@ -124,16 +131,11 @@ def test_kernel_editor_live(lab_page, lab_url):
 
 def test_arithmetic_explorer_live(lab_page, lab_url):
     pg = lab_page
-    open_and_run_all(pg, lab_url, "notebooks/06_shapes.ipynb")
-    ex = pg.locator(".convbook-arithmetic-explorer")
-    ex.wait_for(state="visible")
-    img = ".convbook-arithmetic-explorer img"
-    pg.wait_for_function("sel => { const i = document.querySelector(sel); return i && i.src; }", arg=img)
-    ex.scroll_into_view_if_needed()
+    ex, img, src0 = open_playground(pg, lab_url, "notebooks/06_shapes.ipynb",
+                                    "convbook-arithmetic-explorer")
     message = ex.locator(".widget-html .widget-html-content").last     # the explorer's message line
     expect(message).to_contain_text("output 3×3")
     ex.screenshot(path=str(SHOTS / "playground_lab_arithmetic_explorer_before.png"))
-    src0 = pg.locator(img).get_attribute("src")
 
     stride = ex.locator(".widget-slider").nth(2)                 # size, kernel, stride, padding, dilation
     handle = stride.locator(".noUi-handle")
