@@ -54,6 +54,18 @@ def _html(body: str):
     return HTML(body)
 
 
+def _component(eid: str, css_class: str, body: str, js_file: str, call: str):
+    """One playground's page fragment: its markup, then a script that defines the
+    component (from ``utils/js/<js_file>``) and starts it on this element with ``call``."""
+    return _html(f"""<div id="{eid}" class="convbook-playground {css_class}" style="font-family:sans-serif;font-size:0.9em">
+{body}
+<script>(function() {{
+{_js(js_file)}
+{call}
+}})();</script>
+</div>""")
+
+
 def _panel(children, title: str, css_class: str):
     """A VBox whose text form is one short line (what nbval compares and a plain-text
     front end shows) instead of the repr of every child widget."""
@@ -124,20 +136,15 @@ def kernel_editor_html(images, labels=None, start="top edge", element_id=None):
         f'<option value="{html.escape(k)}">{html.escape(k)}</option>' for k in PRESETS)
     choices = "".join(f'<option value="{i}">digit #{i}' + (f" (a {lab})" if lab is not None else "") + "</option>"
                       for i, lab in enumerate(labels))
-    return _html(f"""<div id="{eid}" class="convbook-playground kernel-editor" style="font-family:sans-serif;font-size:0.9em">
-<div style="display:flex;gap:18px;align-items:flex-start;flex-wrap:wrap">
+    return _component(eid, "kernel-editor", f"""<div style="display:flex;gap:18px;align-items:flex-start;flex-wrap:wrap">
  <div><b>kernel</b><br>{cells}
   <label>preset <select class="ke-preset">{presets}</select></label><br>
   <label>image <select class="ke-digit">{choices}</select></label></div>
  <div><b>input</b><br><canvas class="ke-in" width="168" height="168" style="border:1px solid #ccc"></canvas></div>
  <div><b>output</b> (red +, blue &minus;)<br><canvas class="ke-out" width="168" height="168" style="border:1px solid #ccc"></canvas></div>
 </div>
-<div class="ke-readout" style="margin-top:4px"></div>
-<script>(function() {{
-{_js("kernel_editor.js")}
-KernelEditor(document.getElementById("{eid}"), {json.dumps(data, separators=(",", ":"))});
-}})();</script>
-</div>""")
+<div class="ke-readout" style="margin-top:4px"></div>""", "kernel_editor.js",
+        f'KernelEditor(document.getElementById("{eid}"), {json.dumps(data, separators=(",", ":"))});')
 
 
 def _png(fig) -> bytes:
@@ -262,18 +269,13 @@ def arithmetic_explorer_html(size=5, kernel_size=3, stride=1, padding=0, dilatio
         f'<label style="display:block">{name} <input class="ae-{name}" type="range" min="{lo}" max="{hi}" '
         f'value="{start[name]}" aria-label="{name}"> <b class="ae-val-{name}">{start[name]}</b></label>'
         for name, (lo, hi) in _AE_LIMITS.items())
-    return _html(f"""<div id="{eid}" class="convbook-playground arithmetic-explorer" style="font-family:sans-serif;font-size:0.9em">
-<div style="display:flex;gap:18px;align-items:flex-start;flex-wrap:wrap">
+    return _component(eid, "arithmetic-explorer", f"""<div style="display:flex;gap:18px;align-items:flex-start;flex-wrap:wrap">
  <div>{rows}</div>
  <svg class="ae-grid" xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>
 </div>
 <div class="ae-formula" style="margin-top:4px;font-family:monospace"></div>
-<div class="ae-result" style="margin-top:2px;font-weight:bold"></div>
-<script>(function() {{
-{_js("arithmetic_explorer.js")}
-ArithmeticExplorer(document.getElementById("{eid}"));
-}})();</script>
-</div>""")
+<div class="ae-result" style="margin-top:2px;font-weight:bold"></div>""", "arithmetic_explorer.js",
+        f'ArithmeticExplorer(document.getElementById("{eid}"));')
 
 
 def _arithmetic_figure(size, kernel_size, stride, padding, dilation, setting):
@@ -386,14 +388,9 @@ def origin_explorer_html(image, kernel, element_id=None):
     panels = "".join(f'<div><b>{t}</b><br><canvas class="oe-panel" width="{size}" height="{size}" '
                      f'style="border:1px solid #ccc"></canvas></div>'
                      for t in ("F.conv2d, circular", "FFT with rolled kernel", "difference"))
-    return _html(f"""<div id="{eid}" class="convbook-playground origin-explorer" style="font-family:sans-serif;font-size:0.9em">
-<div style="display:flex;gap:14px;align-items:flex-start;flex-wrap:wrap"><div>{sliders}</div>{panels}</div>
-<div class="oe-readout" style="margin-top:4px;font-weight:bold"></div>
-<script>(function() {{
-{_js("origin_explorer.js")}
-OriginExplorer(document.getElementById("{eid}"), {json.dumps(data, separators=(",", ":"))});
-}})();</script>
-</div>""")
+    return _component(eid, "origin-explorer", f"""<div style="display:flex;gap:14px;align-items:flex-start;flex-wrap:wrap"><div>{sliders}</div>{panels}</div>
+<div class="oe-readout" style="margin-top:4px;font-weight:bold"></div>""", "origin_explorer.js",
+        f'OriginExplorer(document.getElementById("{eid}"), {json.dumps(data, separators=(",", ":"))});')
 
 
 def origin_explorer(image, kernel):

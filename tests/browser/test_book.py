@@ -75,6 +75,16 @@ def test_chapter1_content(offline_page, book_url):
     assert "(16, 4, 26, 26)" in pg.locator("main").inner_text()
 
 
+def open_static_playground(pg, book_url, page, css_class, shot):
+    """Open ``page`` of the built book, find its one playground, save a "before" shot."""
+    pg.goto(f"{book_url}/{page}", wait_until="load")
+    box = pg.locator(f".{css_class}")
+    expect(box).to_have_count(1)
+    box.scroll_into_view_if_needed()
+    box.screenshot(path=str(SHOTS / f"playground_book_{shot}_before.png"))
+    return box
+
+
 def test_kernel_editor_works_without_a_kernel(offline_page, book_url):
     """The JavaScript kernel editor responds on the static page and computes correctly."""
     import torch
@@ -84,11 +94,7 @@ def test_kernel_editor_works_without_a_kernel(offline_page, book_url):
     from utils.playground import kernel_response
 
     pg = offline_page
-    pg.goto(f"{book_url}/notebooks/01_kernels_by_hand.html", wait_until="load")
-    ed = pg.locator(".kernel-editor")
-    expect(ed).to_have_count(1)
-    ed.scroll_into_view_if_needed()
-    ed.screenshot(path=str(SHOTS / "playground_book_kernel_editor_before.png"))
+    ed = open_static_playground(pg, book_url, "notebooks/01_kernels_by_hand.html", "kernel-editor", "kernel_editor")
     canvas = lambda: pg.eval_on_selector(".kernel-editor canvas.ke-out", "c => c.toDataURL()")
 
     # a known setting: the seven (first entry) with the top-edge preset, as computed by PyTorch
@@ -126,11 +132,8 @@ def test_arithmetic_explorer_works_without_a_kernel(offline_page, book_url):
     from utils.shapes import conv_output_size
 
     pg = offline_page
-    pg.goto(f"{book_url}/notebooks/06_shapes.html", wait_until="load")
-    ex = pg.locator(".arithmetic-explorer")
-    expect(ex).to_have_count(1)
-    ex.scroll_into_view_if_needed()
-    ex.screenshot(path=str(SHOTS / "playground_book_arithmetic_explorer_before.png"))
+    ex = open_static_playground(pg, book_url, "notebooks/06_shapes.html", "arithmetic-explorer",
+                                "arithmetic_explorer")
     assert ex.get_attribute("data-output") == str(conv_output_size(5, 3)) == "3"
     grid_before = ex.locator("svg.ae-grid").inner_html()
 
@@ -160,11 +163,8 @@ def test_origin_explorer_works_without_a_kernel(offline_page, book_url):
     """The precomputed kernel-origin explorer: rolling the kernel's centre to the origin
     makes the FFT agree with circular F.conv2d."""
     pg = offline_page
-    pg.goto(f"{book_url}/notebooks/04_fft_periodic.html", wait_until="load")
-    ex = pg.locator(".origin-explorer")
-    expect(ex).to_have_count(1)
-    ex.scroll_into_view_if_needed()
-    ex.screenshot(path=str(SHOTS / "playground_book_origin_explorer_before.png"))
+    ex = open_static_playground(pg, book_url, "notebooks/04_fft_periodic.html", "origin-explorer",
+                                "origin_explorer")
     assert float(ex.get_attribute("data-maxdiff")) > 0.1          # corner at the origin: shifted
     ex.locator("input.oe-dy").fill("-1")
     assert float(ex.get_attribute("data-maxdiff")) > 0.1          # only one axis fixed
