@@ -145,7 +145,7 @@ def measure_unfold_ratio(impl=conv2d_unfold, repeats: int = 50, warmup: int = 10
 def mnist_net(conv_cls=nn.Conv2d, channels=(1, 8, 16, 32, 64, 10), batchnorm: bool = True,
               bn_last: bool = False) -> nn.Sequential:
     """The training chapter's CNNs: 3x3 stride-2 convs, (BatchNorm +) ReLU; the last conv has
-    no ReLU (and BatchNorm only with ``bn_last``, as in Chapter 7's ``tuned_cnn``)."""
+    no ReLU (and BatchNorm only with ``bn_last``, as in Chapter 9's ``tuned_cnn``)."""
     def conv(ni, nf, act=True):
         layers = [conv_cls(ni, nf, 3, stride=2, padding=1)]
         if batchnorm and (act or bn_last):
@@ -158,7 +158,7 @@ def mnist_net(conv_cls=nn.Conv2d, channels=(1, 8, 16, 32, 64, 10), batchnorm: bo
 
 
 NETWORKS = {
-    # Chapter 7's tuned network, tuned_cnn(width=16): the one the book trains
+    # Chapter 9's tuned network, tuned_cnn(width=16): the one the book trains
     "training": dict(channels=(1, 16, 32, 64, 128, 10), batchnorm=True, bn_last=True),
     # the narrower 8-16-32-64 variant the performance work was first done on
     "bn": dict(channels=(1, 8, 16, 32, 64, 10), batchnorm=True),

@@ -243,7 +243,7 @@ def main(argv=None) -> int:
     fraction = 1 / batch["results"]["conv2d_unfold"]["ratio_to_conv2d"]
     checks = [("conv2d_unfold throughput >= 50% of F.conv2d (batch case)", fraction >= TARGETS["unfold_fraction_of_conv2d"],
                f"{100 * fraction:.0f}%"),
-              ("Conv2d fwd+bwd <= 1.25x nn.Conv2d (Chapter 7's network)",
+              ("Conv2d fwd+bwd <= 1.25x nn.Conv2d (Chapter 9's network)",
                results["module"]["training"]["ratio"] <= TARGETS["module_fwd_bwd_ratio"],
                f"{results['module']['training']['ratio']:.2f}x")]
     if "notebooks" in results:

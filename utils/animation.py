@@ -1,6 +1,6 @@
-"""Animations of a kernel sliding over a grid (introduced in Chapter 6).
+"""Animations of a kernel sliding over a grid (introduced in Chapter 8).
 
-Chapter 6, "Shapes", derives the output size of a convolution by counting the
+Chapter 8, "Shapes", derives the output size of a convolution by counting the
 positions a kernel can take on the (padded) input. These helpers draw exactly
 that, in the style of Dumoulin & Visin's "A guide to convolution arithmetic":
 the input grid (blue) with its ring of zero padding (dashed, white), the kernel's
@@ -196,7 +196,7 @@ _PLAYER_ICONS = {
 def offline_jshtml(anim, **kwargs) -> str:
     """``anim.to_jshtml(embed_frames=True, default_mode="loop", **kwargs)`` without the
     stylesheet matplotlib links from a CDN: its icon buttons become plain characters, so
-    the player works offline (Chapter 6)."""
+    the player works offline (Chapter 8)."""
     kwargs = {"embed_frames": True, "default_mode": "loop", **kwargs}
     html = anim.to_jshtml(**kwargs)
     html = re.sub(r'<link rel="stylesheet"\s+href="https://[^"]*font-awesome[^"]*">', "", html)

@@ -59,7 +59,7 @@ def apply_kernel(img, row: int, col: int, kernel) -> torch.Tensor:
     ``img`` is (H, W); ``kernel`` is (k, k) with ``k`` odd. Returns a 0-d tensor:
     the sum of the element-wise product of the kernel and the k x k window of the
     image centred on (row, col). The window must lie inside the image (use
-    padding, Chapter 6, to reach the border).
+    padding, Chapter 8, to reach the border).
     """
     img = as_tensor(img, "img", ndim=2)
     kernel = as_tensor(kernel, "kernel", ndim=2)

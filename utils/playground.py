@@ -1,5 +1,5 @@
 """Interactive playgrounds: the kernel editor (Chapter 1), the kernel-origin explorer
-(Chapter 4) and the arithmetic explorer (Chapter 6).
+(Chapter 4) and the arithmetic explorer (Chapter 8).
 
 Each playground comes in two forms:
 
@@ -226,7 +226,7 @@ def kernel_editor(images, labels=None, start="top edge"):
 # ----------------------------------------------------------------------- arithmetic explorer
 
 def arithmetic_setting(size, kernel_size, stride=1, padding=0, dilation=1) -> dict:
-    """Everything the arithmetic explorer shows for one setting (Chapter 6).
+    """Everything the arithmetic explorer shows for one setting (Chapter 8).
 
     Returns ``{"output": o, "positions": [(row, col), ...], "torch_shape": (o, o),
     "message": text}`` where ``positions`` are the top-left corners of the kernel in the
@@ -252,7 +252,7 @@ _AE_LIMITS = {"size": (1, 12), "kernel": (1, 7), "stride": (1, 4), "padding": (0
 
 
 def arithmetic_explorer_html(size=5, kernel_size=3, stride=1, padding=0, dilation=1, element_id=None):
-    """The arithmetic explorer as a self-contained HTML/JavaScript component (Chapter 6).
+    """The arithmetic explorer as a self-contained HTML/JavaScript component (Chapter 8).
 
     Sliders for input size, kernel size, stride, padding and dilation; it draws the padded
     input with every kernel position and prints the output size, or why the setting is
@@ -303,7 +303,7 @@ def _arithmetic_figure(size, kernel_size, stride, padding, dilation, setting):
 
 
 def arithmetic_explorer(size=5, kernel_size=3, stride=1, padding=0, dilation=1):
-    """The live arithmetic explorer (Chapter 6): ipywidgets sliders; the drawing and the
+    """The live arithmetic explorer (Chapter 8): ipywidgets sliders; the drawing and the
     output size are recomputed with ``utils.shapes`` and checked against ``F.conv2d``."""
     import ipywidgets as W
 

@@ -1,6 +1,6 @@
-"""Output sizes and receptive fields of convolution and pooling layers (introduced in Chapter 6).
+"""Output sizes and receptive fields of convolution and pooling layers (introduced in Chapter 8).
 
-Chapter 6, "Shapes: padding, stride, dilation, pooling and receptive field",
+Chapter 8, "Shapes: padding, stride, dilation, pooling and receptive field",
 derives the one formula behind every layer's output size. Along one axis, with
 input size ``i``, kernel size ``k``, stride ``s``, padding ``p`` (zeros added on
 *each* side) and dilation ``d``::
@@ -115,7 +115,7 @@ def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):
     Every argument is an int or an ``(h, w)`` pair; the result is an int if
     every argument is an int, else an ``(h, w)`` pair. ``padding`` may also be
     ``"valid"`` (no padding) or ``"same"`` (output size = input size; like
-    PyTorch, only allowed with stride 1). Introduced in Chapter 6.
+    PyTorch, only allowed with stride 1). Introduced in Chapter 8.
 
     >>> conv_output_size(28, 3, stride=2, padding=1)
     14
@@ -161,7 +161,7 @@ def pool_output_size(size, kernel_size, stride=None, padding=0, dilation=1, ceil
 
     PyTorch also requires ``padding <= kernel_size / 2`` for pooling; larger
     padding raises ``ValueError``. Arguments are ints or ``(h, w)`` pairs; the
-    result is an int if every argument is an int, else a pair. Introduced in Chapter 6.
+    result is an int if every argument is an int, else a pair. Introduced in Chapter 8.
 
     >>> pool_output_size(7, 2)
     3
@@ -204,7 +204,7 @@ def conv_transpose_output_size(size, kernel_size, stride=1, padding=0, output_pa
     output size; ``output_padding`` (which must be smaller than the stride or
     than the dilation, as PyTorch requires) picks which one the transposed
     convolution gives back. Arguments are ints or ``(h, w)`` pairs; the result
-    is an int if every argument is an int, else a pair. Introduced in Chapter 6.
+    is an int if every argument is an int, else a pair. Introduced in Chapter 8.
 
     >>> conv_transpose_output_size(14, 3, stride=2, padding=1, output_padding=1)
     28
@@ -242,7 +242,7 @@ def same_padding(kernel_size, dilation=1):
     odd (an even one would need half a pixel more on one side; PyTorch's
     ``padding='same'`` then pads one extra row/column at the bottom/right).
     Returns an int if both arguments are ints, else an ``(h, w)`` pair.
-    Introduced in Chapter 6.
+    Introduced in Chapter 8.
 
     >>> same_padding(3), same_padding(3, dilation=2), same_padding((1, 5))
     (1, 2, (0, 2))
@@ -382,7 +382,7 @@ def receptive_field(layers, input_size=None) -> list[LayerGeometry]:
 
     Convention: every field is an int (``start`` a float) when the whole stack
     and ``input_size`` are square -- the usual case -- and otherwise an
-    ``(h, w)`` pair in every row. Introduced in Chapter 6.
+    ``(h, w)`` pair in every row. Introduced in Chapter 8.
 
     >>> two = [nn.Conv2d(1, 1, 3, stride=2, padding=1), nn.Conv2d(1, 1, 3, stride=2, padding=1)]
     >>> [(r.rf, r.jump, r.size) for r in receptive_field(two, input_size=28)]
@@ -437,7 +437,7 @@ def _squash_if_square(rows: list[LayerGeometry]) -> list[LayerGeometry]:
 
 
 # --------------------------------------------------------------------------- shape table
-# (added for Chapter 6: a shape calculator for any model, by running it once on zeros)
+# (added for Chapter 8: a shape calculator for any model, by running it once on zeros)
 
 import copy as _copy  # noqa: E402
 
@@ -597,7 +597,7 @@ def shape_table(model, input_shape, *, dtype=_torch.float32) -> ShapeReport:
     does not keep the number of elements), what to change. It never raises
     because of the model; only bad arguments raise (``TypeError``/``ValueError``).
 
-    Returns a :class:`ShapeReport`; ``print`` it. Introduced in Chapter 6.
+    Returns a :class:`ShapeReport`; ``print`` it. Introduced in Chapter 8.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model: expected an nn.Module, got {type(model).__name__}")

@@ -1,6 +1,6 @@
-"""A small, readable training loop and the metrics around it (introduced in Chapter 7).
+"""A small, readable training loop and the metrics around it (introduced in Chapter 9).
 
-Chapter 7, "Training a convolutional network", trains small CNNs on the book's MNIST
+Chapter 9, "Training a convolutional network", trains small CNNs on the book's MNIST
 subset with :func:`fit`, a plain loop you can read in one go::
 
     for each epoch:

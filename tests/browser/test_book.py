@@ -132,7 +132,7 @@ def test_arithmetic_explorer_works_without_a_kernel(offline_page, book_url):
     from utils.shapes import conv_output_size
 
     pg = offline_page
-    ex = open_static_playground(pg, book_url, "notebooks/06_shapes.html", "arithmetic-explorer",
+    ex = open_static_playground(pg, book_url, "notebooks/08_shapes.html", "arithmetic-explorer",
                                 "arithmetic_explorer")
     assert ex.get_attribute("data-output") == str(conv_output_size(5, 3)) == "3"
     grid_before = ex.locator("svg.ae-grid").inner_html()

@@ -1,4 +1,4 @@
-// The arithmetic explorer of Chapter 6, computed in the browser: no Python kernel needed.
+// The arithmetic explorer of Chapter 8, computed in the browser: no Python kernel needed.
 // Called as ArithmeticExplorer(root). Shows the (padded) input grid, every position of the
 // kernel's top-left corner, the footprint of one position, and the output size from the
 // formula floor((i + 2p - d(k-1) - 1)/s) + 1 -- or why the configuration is impossible.
