@@ -23,8 +23,8 @@ def block_diagonal_weight(weight: torch.Tensor, groups: int) -> torch.Tensor:
 
     Output channel o keeps its kernels at its own group's input channels and has
     zeros everywhere else, so a groups=1 convolution with the result equals the
-    grouped convolution (Chapter 6). Differentiable: the gradient of the dense
-    weight flows back to the grouped one, zeros dropped.
+    grouped convolution. Differentiable: the gradient of the dense weight flows
+    back to the grouped one, zeros dropped. Introduced in Chapter 6.
     """
     c_out = weight.shape[0]
     group_of = torch.arange(c_out, device=weight.device) // (c_out // groups)
@@ -54,10 +54,10 @@ class Conv2dFunction(torch.autograd.Function):
     """Convolution with a hand-derived backward pass (Chapter 5).
 
     ``Conv2dFunction.apply(input, weight, bias, stride, padding, dilation, groups)``
-    takes what ``F.conv2d`` takes, input (N, C_in, H, W) or (C_in, H, W), weight
-    (C_out, C_in/groups, kH, kW), bias (C_out,) or None -> (N, C_out, H_out, W_out). With J the unfolded input (one row per output
-    pixel: (N*L, K), K = C_in*kH*kW, L = H_out*W_out), W the weight as a
-    (C_out, K) matrix and G = dL/dY as (N*L, C_out):
+    takes what ``F.conv2d`` takes: input (N, C_in, H, W) or (C_in, H, W), weight
+    (C_out, C_in/groups, kH, kW), bias (C_out,) or None -> (N, C_out, H_out, W_out).
+    With J the unfolded input (one row per output pixel: (N*L, K), K = C_in*kH*kW,
+    L = H_out*W_out), W the weight as a (C_out, K) matrix and G = dL/dY as (N*L, C_out):
 
     * forward:  Y = J @ W^T (+ b)
     * dL/dW = G^T @ J  -- a cross-correlation of the input with dL/dY
