@@ -10,12 +10,15 @@ from torch.autograd import gradcheck
 
 from utils.conv import (Conv2d, Conv2dFunction, conv2d_fft, conv2d_loops, conv2d_toeplitz,
                         conv2d_unfold, conv2d_unfold_naive, toeplitz_matrix)
+from utils.conv_autograd import block_diagonal_weight
+from utils.conv_transpose import conv_transpose2d
 
 # Tolerance: every comparison runs in float64, where different summation orders
 # (loops, matmul, FFT) differ by ~1e-14; 1e-9 leaves room for the FFT's rounding
 # without hiding a real mistake (which shows up at the 1e-1 level).
 DTYPE = torch.float64
 TOL = dict(rtol=1e-9, atol=1e-9)
+pytestmark = pytest.mark.filterwarnings("ignore:Using padding=.same.:UserWarning")
 # The nn.Conv2d comparison runs in float32 like a real model: MKL-DNN and our matmuls
 # sum in different orders, so allow float32 rounding.
 TOL32 = dict(rtol=1e-4, atol=1e-5)
@@ -101,10 +104,10 @@ def test_fft_matches_conv2d(case, circular):
     if circular:  # includes kernels larger than the image and outputs larger than the input
         padding = (min(padding[0], x.shape[2]), min(padding[1], x.shape[3]))
         assume(all(k <= n + 2 * p for k, n, p in zip(weight.shape[2:], x.shape[2:], padding)))
-        out = conv2d_fft(x, weight, bias, padding, padding_mode="circular")
+        out = conv2d_fft(x, weight, bias, padding=padding, padding_mode="circular")
         ref = circular_reference(x, weight, bias, 1, padding)
     else:
-        out = conv2d_fft(x, weight, bias, padding)
+        out = conv2d_fft(x, weight, bias, padding=padding)
         ref = F.conv2d(x, weight, bias, padding=padding)
     assert out.shape == ref.shape and out.dtype == ref.dtype
     torch.testing.assert_close(out, ref, **TOL)
@@ -256,9 +259,154 @@ def test_module_matches_nn_conv2d(kwargs):
         torch.testing.assert_close(p.grad, p_ref.grad, **TOL32)
 
 
-def test_module_rejects_groups():
-    with pytest.raises(ValueError, match="groups"):
-        Conv2d(4, 4, 3, groups=2)
+@pytest.mark.parametrize("padding_mode", ["zeros", "reflect", "replicate", "circular"])
+@pytest.mark.parametrize("kwargs", [dict(groups=2, padding=1), dict(groups=4, padding="same", kernel_size=4),
+                                    dict(groups=2, padding=(2, 1), stride=2, dilation=(1, 2))],
+                         ids=["groups2", "depthwise-same-even", "groups2-strided"])
+def test_module_groups_and_padding_modes(padding_mode, kwargs):
+    """Every padding_mode with groups, forward and backward, batched and unbatched (float64)."""
+    kwargs = dict(dict(in_channels=4, out_channels=8, kernel_size=3), **kwargs)
+    modules = []
+    for cls in (Conv2d, nn.Conv2d):
+        torch.manual_seed(0)
+        modules.append(cls(padding_mode=padding_mode, **kwargs).double())
+    for shape in ((2, 4, 7, 8), (4, 6, 5)):
+        x = torch.randn(shape, dtype=DTYPE)
+        xs = [x.clone().requires_grad_(), x.clone().requires_grad_()]
+        outs = [m(xi) for m, xi in zip(modules, xs)]
+        torch.testing.assert_close(outs[0], outs[1], **TOL)
+        g = torch.randn_like(outs[1])
+        for m, out in zip(modules, outs):
+            m.zero_grad()
+            out.backward(g)
+        torch.testing.assert_close(xs[0].grad, xs[1].grad, **TOL)
+        for p, p_ref in zip(*(m.parameters() for m in modules)):
+            torch.testing.assert_close(p.grad, p_ref.grad, **TOL)
+
+
+# ------------------------------------------- groups, unbatched input, string padding
+@st.composite
+def grouped_cases(draw):
+    """Random grouped convolutions, some unbatched, some with padding "same"/"valid"."""
+    groups, c_g, o_g = draw(st.integers(1, 3)), draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    kh, kw = draw(pair(1, 4))
+    padding = draw(st.sampled_from(["same", "valid", 0, 1, (2, 1)]))
+    stride = (1, 1) if padding == "same" else draw(pair(1, 2))
+    dilation = draw(pair(1, 2))
+    g = torch.Generator().manual_seed(draw(st.integers(0, 2**31)))
+    h, w = draw(st.integers(2 * kh + 1, 10)), draw(st.integers(2 * kw + 1, 10))
+    shape = (groups * c_g, h, w) if draw(st.booleans()) else (2, groups * c_g, h, w)
+    x = torch.randn(shape, dtype=DTYPE, generator=g)
+    weight = torch.randn(groups * o_g, c_g, kh, kw, dtype=DTYPE, generator=g)
+    bias = torch.randn(groups * o_g, dtype=DTYPE, generator=g) if draw(st.booleans()) else None
+    return x, weight, bias, stride, padding, dilation, groups
+
+
+@pytest.mark.parametrize("conv", FULL + [conv2d_toeplitz], ids=lambda f: getattr(f, "__name__", "Conv2dFunction"))
+@FAST
+@given(case=grouped_cases())
+def test_groups_unbatched_string_padding(conv, case):
+    out = conv(*case)
+    ref = F.conv2d(*case)
+    assert out.shape == ref.shape
+    torch.testing.assert_close(out, ref, **TOL)
+
+
+@FAST
+@given(case=grouped_cases())
+def test_fft_groups_unbatched_string_padding(case):
+    x, weight, bias, _, padding, _, groups = case
+    torch.testing.assert_close(conv2d_fft(x, weight, bias, padding=padding, groups=groups),
+                               F.conv2d(x, weight, bias, padding=padding, groups=groups), **TOL)
+
+
+def test_fft_refuses_stride_and_dilation():
+    with pytest.raises(ValueError, match="^stride"):
+        conv2d_fft(x0, w0, None, 2)
+    with pytest.raises(ValueError, match="^dilation"):
+        conv2d_fft(x0, w0, None, 1, 0, 2)
+
+
+def test_same_padding_refuses_stride():
+    for conv in (conv2d_loops, conv2d_unfold, conv2d_toeplitz, Conv2dFunction.apply, conv2d_fft):
+        with pytest.raises(ValueError, match="^padding"):
+            conv(x0, w0, None, 2, "same")
+        with pytest.raises(ValueError, match="^padding"):
+            conv(x0, w0, None, 1, "full")
+
+
+def test_bad_groups():
+    with pytest.raises(ValueError, match="^groups"):
+        conv2d_unfold(x0, torch.randn(3, 1, 3, 3), groups=2)          # 3 outputs into 2 groups
+    with pytest.raises(ValueError, match="^weight"):
+        conv2d_unfold(x0, torch.randn(4, 2, 3, 3), groups=2)          # 2 x 2 = 4 != 2 channels
+    with pytest.raises(ValueError, match="^groups"):
+        conv2d_unfold(x0, w0, groups=0)
+    with pytest.raises(TypeError, match="^groups"):
+        conv2d_unfold(x0, w0, groups=1.0)
+
+
+@pytest.mark.parametrize("case", GRAD_CASES[:3])
+def test_gradcheck_groups(case):
+    n, c_in, c_out, h, w, kh, kw, stride, padding, dilation, has_bias = case
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(n, 2 * c_in, h, w, dtype=DTYPE, generator=g, requires_grad=True)
+    weight = torch.randn(2 * c_out, c_in, kh, kw, dtype=DTYPE, generator=g, requires_grad=True)
+    bias = torch.randn(2 * c_out, dtype=DTYPE, generator=g, requires_grad=True)
+    assert gradcheck(Conv2dFunction.apply, (x, weight, bias, stride, padding, dilation, 2))
+
+
+def test_block_diagonal_weight():
+    weight = torch.randn(6, 2, 3, 3, dtype=DTYPE)
+    x = torch.randn(1, 6, 5, 5, dtype=DTYPE)
+    dense = block_diagonal_weight(weight, 3)
+    assert dense.shape == (6, 6, 3, 3) and (dense[:2, 2:] == 0).all() and (dense[2:4, :2] == 0).all()
+    torch.testing.assert_close(F.conv2d(x, dense), F.conv2d(x, weight, groups=3), **TOL)
+
+
+# --------------------------------------------------------------- transposed convolution
+TRANSPOSED_CASES = [  # (C_in of the forward conv, C_out, H, W, k, stride, padding, dilation, groups)
+    (1, 1, 5, 5, 3, 2, 1, 1, 1),
+    (2, 3, 6, 5, (3, 2), (2, 3), (1, 0), 1, 1),
+    (2, 2, 7, 7, 3, 2, 0, 2, 2),
+    (4, 2, 6, 6, 4, 3, 2, 1, 2),
+]
+
+
+@pytest.mark.parametrize("case", TRANSPOSED_CASES)
+def test_conv_transpose2d_is_toeplitz_transpose(case):
+    """conv_transpose2d(y, w) = T^T y, T the Toeplitz matrix of conv2d(., w); and F.conv_transpose2d."""
+    c_in, c_out, h, w, k, stride, padding, dilation, groups = case
+    kh, kw = (k, k) if isinstance(k, int) else k
+    g = torch.Generator().manual_seed(0)
+    weight = torch.randn(c_out, c_in // groups, kh, kw, dtype=DTYPE, generator=g)
+    T = toeplitz_matrix(weight, (c_in, h, w), padding, "zeros", stride, dilation, groups)
+    fwd = F.conv2d(torch.zeros(1, c_in, h, w, dtype=DTYPE), weight, None, stride, padding, dilation, groups)
+    y = torch.randn(fwd.shape[1:], dtype=DTYPE, generator=g)
+    extra = [(n + 2 * p - d * (kk - 1) - 1) % s for n, p, d, kk, s in
+             zip((h, w), *(torch.nn.modules.utils._pair(v) for v in (padding, dilation)), (kh, kw),
+                 torch.nn.modules.utils._pair(stride))]
+    out = conv_transpose2d(y, weight, None, stride, padding, extra, groups, dilation)
+    assert out.shape == (c_in, h, w)
+    torch.testing.assert_close(out.flatten(), T.T @ y.flatten(), **TOL)
+    torch.testing.assert_close(out, F.conv_transpose2d(y, weight, None, stride, padding, extra, groups,
+                                                       dilation), **TOL)
+
+
+def test_conv_transpose2d_bad_arguments():
+    y, w = torch.randn(1, 2, 4, 4), torch.randn(2, 3, 3, 3)
+    with pytest.raises(ValueError, match="^output_padding"):
+        conv_transpose2d(y, w, None, 2, 0, 2)                  # output_padding >= stride
+    with pytest.raises(ValueError, match="^weight"):
+        conv_transpose2d(torch.randn(1, 3, 4, 4), w)
+    with pytest.raises(ValueError, match="^bias"):
+        conv_transpose2d(y, w, torch.randn(2))
+    with pytest.raises(ValueError, match="^groups"):
+        conv_transpose2d(y, w, groups=3)
+    with pytest.raises(TypeError, match="^padding"):
+        conv_transpose2d(y, w, padding="same")
+    with pytest.raises(ValueError, match="^padding"):
+        conv_transpose2d(y, w, padding=4)                      # nothing left after cropping
 
 
 # --------------------------------------------------------------------- Toeplitz
@@ -305,11 +453,11 @@ def test_toeplitz_circular_accumulates_wrapped_taps():
 x0, w0 = torch.randn(1, 2, 5, 5), torch.randn(3, 2, 3, 3)
 ALL = {
     "loops": conv2d_loops, "unfold_naive": conv2d_unfold_naive, "unfold": conv2d_unfold,
-    "toeplitz": conv2d_toeplitz, "fft": lambda x, w, b=None, s=1, p=0, d=1: conv2d_fft(x, w, b, p),
+    "toeplitz": conv2d_toeplitz, "fft": lambda x, w, b=None, s=1, p=0, d=1: conv2d_fft(x, w, b, padding=p),
     "Conv2dFunction": lambda *a: Conv2dFunction.apply(*a),
 }
 BAD = [  # (args, error, name in the message)
-    ((x0[0], w0), ValueError, "input"),                          # 3-D input
+    ((x0[0, 0], w0), ValueError, "input"),                       # 2-D input
     ((x0, w0[0]), ValueError, "weight"),                         # 3-D weight
     ((x0, torch.randn(3, 1, 3, 3)), ValueError, "weight"),       # channels differ
     ((x0, w0, torch.randn(2)), ValueError, "bias"),              # one bias per output channel

@@ -6,7 +6,8 @@ Import what a chapter needs from its module, e.g. ``from utils.data import load_
 * :mod:`utils.display`  -- show images, kernels and pixel tables (Chapter 1)
 * :mod:`utils.kernels`  -- named 3x3 kernels, ``apply_kernel`` (Chapter 1)
 * :mod:`utils.conv`     -- convolution by loops, im2col, Toeplitz, FFT, and a hand-written
-  autograd ``Conv2d`` (Chapters 2 to 5)
+  autograd ``Conv2d`` (Chapters 2 to 5; its backward lives in :mod:`utils.conv_autograd`)
+* :mod:`utils.conv_transpose` -- transposed convolution from scratch (Chapter 6)
 * :mod:`utils.shapes`   -- output sizes, receptive fields, a shape table (Chapter 8)
 * :mod:`utils.animation` -- animations of a kernel sliding over a grid (Chapter 8)
 * :mod:`utils.training` -- a small training loop and metrics (Chapter 9)
