@@ -68,22 +68,26 @@ def _synced(fn, device):
     return lambda: (fn(), torch.cuda.synchronize())
 
 
-def memory_bandwidth(mib: int = 128, rounds: int = 5, device="cpu") -> dict:
-    """GB/s of ``dst.copy_(src)`` on two float32 buffers of ``mib`` MiB: bytes read + written."""
+def memory_bandwidth(mib: int = 128, rounds: int = 7, device="cpu") -> dict:
+    """GB/s of ``dst.copy_(src)`` on two float32 buffers of ``mib`` MiB: bytes read + written.
+
+    A ceiling is what the machine *can* do, so it is the best round (the fastest copy), not
+    the median: background load only ever slows a round down.
+    """
     device = torch.device(device)
     n = mib * 2**20 // 4
     src, dst = torch.ones(n, device=device), torch.empty(n, device=device)
     t = time_interleaved({"copy": _synced(lambda: dst.copy_(src), device)}, rounds=rounds)["copy"]
-    return {"mib": mib, "median_s": t.median, "gbs": 2 * 4 * n / t.median / 1e9}
+    return {"mib": mib, "best_s": t.min, "median_s": t.median, "gbs": 2 * 4 * n / t.min / 1e9}
 
 
-def matmul_ceiling(n: int = 1024, rounds: int = 5, device="cpu") -> dict:
-    """GFLOP/s of an n x n float32 matrix multiply (2 n^3 FLOPs): the practical compute roof."""
+def matmul_ceiling(n: int = 1024, rounds: int = 7, device="cpu") -> dict:
+    """GFLOP/s of an n x n float32 matrix multiply (2 n^3 FLOPs), best round: the practical compute roof."""
     device = torch.device(device)
     g = torch.Generator().manual_seed(0)
     a, b = (torch.randn(n, n, generator=g).to(device) for _ in range(2))
     t = time_interleaved({"mm": _synced(lambda: a @ b, device)}, rounds=rounds)["mm"]
-    return {"n": n, "median_s": t.median, "gflops": 2 * n**3 / t.median / 1e9}
+    return {"n": n, "best_s": t.min, "median_s": t.median, "gflops": 2 * n**3 / t.min / 1e9}
 
 
 def _layer(n, c_in, c_out, size, k, device, seed=0):
@@ -191,7 +195,8 @@ def speed_map(rounds: int = 3, device="cpu", grid=None, call_budget: float = 0.0
             "threads": torch.get_num_threads(), "seconds": time.perf_counter() - t0, "rows": rows}
 
 
-def roofline(layers=None, rounds: int = 5, budget: float = 0.5, device="cpu") -> dict:
+def roofline(layers=None, rounds: int = 5, budget: float = 0.5, device="cpu",
+             bandwidth: float | None = None, peak: float | None = None) -> dict:
     """Both ceilings and every method's throughput on ``layers`` (default :data:`LAYERS`).
 
     Returns {"bandwidth_gbs", "peak_gflops", "ridge" (FLOP/byte), "layers": {name: {...}}}
@@ -200,8 +205,8 @@ def roofline(layers=None, rounds: int = 5, budget: float = 0.5, device="cpu") ->
     Winograd do fewer multiplies, so they can beat a roof drawn for the direct count).
     """
     layers = layers or LAYERS
-    bw = memory_bandwidth(device=device)["gbs"]
-    peak = matmul_ceiling(device=device)["gflops"]
+    bw = bandwidth or memory_bandwidth(device=device)["gbs"]          # GB/s, measured unless given
+    peak = peak or matmul_ceiling(device=device)["gflops"]             # GFLOP/s, likewise
     out = {"bandwidth_gbs": bw, "peak_gflops": peak, "ridge": peak / bw, "layers": {}}
     for name, (n, c_in, c_out, size, k) in layers.items():
         cost = conv_cost(n, c_in, c_out, size, k, k // 2)
