@@ -276,20 +276,19 @@ def plot_roofline(result: dict, ax=None):
     xs = [lo * (hi / lo) ** (i / 99) for i in range(100)]
     ax.loglog(xs, [min(peak, x * bw) for x in xs], "k-", lw=2)
     ax.text(lo, lo * bw * 1.3, f"memory {bw:.0f} GB/s", fontsize=8, rotation=28)
-    ax.text(hi, peak * 1.1, f"matmul {peak:.0f} GFLOP/s", fontsize=8, ha="right")
+    ax.text(hi, peak * 1.15, f"matmul {peak:.0f} GFLOP/s", fontsize=8, ha="right", va="bottom")
     markers = "osvD^<>p"
     for (name, layer), marker in zip(result["layers"].items(), markers):
         for method, gflops in layer["gflops"].items():
             ax.plot(layer["intensity"], gflops, marker, color=COLOURS[method], ms=7, mfc="none", mew=1.5)
         ax.plot(layer["gemm_intensity"], layer["gflops"]["im2col"], marker, color=COLOURS["im2col"], ms=7)
-        ax.annotate(name, (layer["intensity"], max(layer["gflops"].values())), fontsize=7,
-                    xytext=(4, 4), textcoords="offset points")
+        ax.plot([], [], marker, color="k", mfc="none", label=name)         # legend: shape = layer
     for method, colour in COLOURS.items():
-        ax.plot([], [], "o", color=colour, mfc="none", label=method)
+        ax.plot([], [], "s", color=colour, ms=8, label=method)             # legend: colour = method
     ax.plot([], [], "o", color=COLOURS["im2col"], label="im2col at its GEMM's intensity")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
     ax.set_xlabel("arithmetic intensity (FLOP/byte)")
     ax.set_ylabel("useful GFLOP/s")
-    ax.legend(fontsize=7, loc="lower right")
     return ax
 
 
