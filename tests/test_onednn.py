@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from utils.onednn import _parse, onednn_primitives
+from utils.onednn import _parse, capture_c_output, onednn_primitives
 
 LINE = ("onednn_verbose,v1,primitive,exec,cpu,convolution,jit:avx512_core,forward_training,"
         "src:f32:a:blocked:aBcd16b::f0 wei:f32:a:blocked:ABcd16b16a::f0 bia:undef::undef::: "
@@ -31,3 +31,10 @@ def test_a_batched_conv2d_runs_a_onednn_convolution():
 def test_bad_argument():
     with pytest.raises(TypeError, match="fn"):
         onednn_primitives(3)
+
+
+def test_capture_c_output_sees_what_c_writes():
+    import ctypes
+    libc = ctypes.CDLL(None)
+    out = capture_c_output(lambda: libc.printf(b"hello from C\n"))
+    assert "hello from C" in out

@@ -8,6 +8,10 @@ Import what a chapter needs from its module, e.g. ``from utils.data import load_
 * :mod:`utils.conv`     -- convolution by loops, im2col, Toeplitz, FFT, and a hand-written
   autograd ``Conv2d`` (Chapters 2 to 5; its backward lives in :mod:`utils.conv_autograd`)
 * :mod:`utils.conv_transpose` -- transposed convolution from scratch (Chapter 6)
+* :mod:`utils.winograd` -- Winograd's minimal filtering, F(2x2,3x3) and F(4x4,3x3) (Chapter 7)
+* :mod:`utils.roofline` -- work, memory traffic and arithmetic intensity of a layer (Chapter 7)
+* :mod:`utils.onednn`   -- what oneDNN runs for a call, from its verbose log (Chapter 2)
+* :mod:`utils.timing`   -- interleaved timing and readable units (Chapter 2)
 * :mod:`utils.shapes`   -- output sizes, receptive fields, a shape table (Chapter 8)
 * :mod:`utils.animation` -- animations of a kernel sliding over a grid (Chapter 8)
 * :mod:`utils.training` -- a small training loop and metrics (Chapter 9)

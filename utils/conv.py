@@ -39,7 +39,8 @@ from ._validate import as_tensor, check_int
 from .conv_autograd import Conv2d, Conv2dFunction
 
 __all__ = ["conv2d_loops", "conv2d_unfold_naive", "conv2d_unfold", "toeplitz_matrix",
-           "conv2d_toeplitz", "conv2d_fft", "Conv2dFunction", "Conv2d"]
+           "conv2d_toeplitz", "conv2d_fft", "Conv2dFunction", "Conv2d", "conv_transpose2d",
+           "conv2d_winograd"]
 
 
 def _grouped_matmul(weight: torch.Tensor, cols: torch.Tensor, groups: int) -> torch.Tensor:
@@ -244,3 +245,9 @@ def conv2d_fft(input, weight, bias=None, stride=1, padding=0, dilation=1, groups
         x = F.pad(a.input, (pw, pw, ph, ph), mode="constant" if padding_mode == "zeros" else "circular")
         out = _fft_correlate(x, a.weight, x.shape[-2:], a.groups)[:, :, :h_out, :w_out]
     return a.finish(out.contiguous())
+
+
+# Re-exported so that every convolution of the book imports from one place; they import
+# this module's functions, hence the imports at the end.
+from .conv_transpose import conv_transpose2d  # noqa: E402
+from .winograd import conv2d_winograd  # noqa: E402

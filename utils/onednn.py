@@ -6,10 +6,11 @@ operation (``convolution``, ``reorder``), the implementation (``jit:avx512_core`
 ``jit:sse41``, ``gemm:jit``), the algorithm (``alg:convolution_direct``) and the memory
 layout of each tensor (``aBcd16b``: channels blocked by 16). It prints from C, straight
 to the process's standard output, so :func:`onednn_primitives` captures that file
-descriptor and parses the lines.
+descriptor (:func:`capture_c_output`) and parses the lines.
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import sys
 import tempfile
@@ -18,7 +19,7 @@ from typing import Callable
 
 import torch
 
-__all__ = ["Primitive", "onednn_primitives"]
+__all__ = ["Primitive", "onednn_primitives", "capture_c_output"]
 
 
 @dataclass(frozen=True)
@@ -31,18 +32,26 @@ class Primitive:
     problem: str            # oneDNN's shape string, e.g. "mb64_ic16oc32_ih28oh28kh3..."
 
 
-def _capture_stdout(fn: Callable[[], object]) -> str:
-    """Run ``fn`` and return what C code wrote to file descriptor 1 meanwhile."""
+def capture_c_output(fn: Callable[[], object]) -> str:
+    """Run ``fn()`` and return what C code wrote to file descriptors 1 and 2 meanwhile.
+
+    Python's ``sys.stdout`` never sees such output (in a notebook it goes to the kernel's
+    terminal), so the descriptors themselves are pointed at a temporary file and C's own
+    buffers are flushed before they are pointed back.
+    """
     sys.stdout.flush()
-    fd = 1
-    saved = os.dup(fd)
+    sys.stderr.flush()
+    saved = {fd: os.dup(fd) for fd in (1, 2)}
     with tempfile.TemporaryFile() as tmp:
-        os.dup2(tmp.fileno(), fd)
+        for fd in saved:
+            os.dup2(tmp.fileno(), fd)
         try:
             fn()
+            ctypes.CDLL(None).fflush(None)          # C's stdout is buffered: empty it
         finally:
-            os.dup2(saved, fd)
-            os.close(saved)
+            for fd, copy in saved.items():
+                os.dup2(copy, fd)
+                os.close(copy)
         tmp.seek(0)
         return tmp.read().decode(errors="replace")
 
@@ -78,5 +87,5 @@ def onednn_primitives(fn: Callable[[], object]) -> list[Primitive]:
         with torch.backends.mkldnn.verbose(torch.backends.mkldnn.VERBOSE_ON):
             fn()
 
-    return [p for line in _capture_stdout(run).splitlines() if (p := _parse(line))]
+    return [p for line in capture_c_output(run).splitlines() if (p := _parse(line))]
 
