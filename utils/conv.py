@@ -11,10 +11,11 @@ dtype as the input). Shapes: input ``(N, C_in, H, W)`` or unbatched
 only, as in PyTorch) or ``"valid"``. Like ``F.conv2d`` they compute a
 *cross-correlation* (no kernel flip), and NaN or inf values simply propagate.
 
-``groups`` splits the channels into independent convolutions. Each function
-handles it with one reshape: the input's channels (or their unfolded columns)
-become ``(groups, C_in/groups, ...)`` and the weight ``(groups, C_out/groups, ...)``,
-and one batched product does every group at once.
+``groups`` splits the channels into independent convolutions. No function has a
+second code path for it: the im2col functions reshape the unfolded columns to
+``(groups, C_in/groups * kH * kW, L)`` and the weight to ``(groups, C_out/groups, ...)``
+so that one batched product does every group at once; the loops and the FFT carry a
+group axis through one ``einsum``; ``toeplitz_matrix`` builds the block-diagonal matrix.
 
 Which chapter introduces what:
 
