@@ -60,7 +60,8 @@ class ShapeReport:
         widths = [max(len(c[i]) for c in cells) for i in range(5)]
         lines = [f"{self.model_name} on an input of shape {_shape_str(self.input_shape)}"]
         for n, c in enumerate(cells):
-            lines.append("  ".join(c[i].ljust(widths[i]) if i < 4 else c[i].rjust(widths[i]) for i in range(5)).rstrip())
+            padded = (c[i].ljust(widths[i]) if i < 4 else c[i].rjust(widths[i]) for i in range(5))
+            lines.append("  ".join(padded).rstrip())
             if n == 0:
                 lines.append("-" * len(lines[-1]))
         if self.ok:

@@ -87,7 +87,6 @@ def open_static_playground(pg, book_url, page, css_class, shot):
 
 def test_kernel_editor_works_without_a_kernel(offline_page, book_url):
     """The JavaScript kernel editor responds on the static page and computes correctly."""
-    import torch
 
     from utils.data import load_mnist
     from utils.kernels import get_kernel

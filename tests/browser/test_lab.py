@@ -9,14 +9,12 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import pytest
+from browser_support import LOGS, ROOT, SHOTS, block_external, free_port, wait_http
 from playwright.sync_api import expect
 
 expect.set_options(timeout=30_000)      # a kernel busy with other cells may take a while
-
-from browser_support import LOGS, ROOT, SHOTS, block_external, free_port, wait_http
 
 TOKEN = "convbook-test-token"
 STATE = ROOT / "_build" / "jupyter-state"
@@ -85,8 +83,9 @@ def open_and_run_all(pg, lab_url, notebook):
 
 
 def wait_src_change(pg, selector, before):
-    pg.wait_for_function("([sel, prev]) => { const i = document.querySelector(sel); return i && i.src && i.src !== prev; }",
-                         arg=[selector, before])
+    pg.wait_for_function(
+        "([sel, prev]) => { const i = document.querySelector(sel); return i && i.src && i.src !== prev; }",
+        arg=[selector, before])
     return pg.locator(selector).get_attribute("src")
 
 

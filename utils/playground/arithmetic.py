@@ -42,9 +42,9 @@ def arithmetic_setting(size, kernel_size, stride=1, padding=0, dilation=1) -> di
     shape = F.conv2d(torch.zeros(1, 1, size, size), torch.zeros(1, 1, kernel_size, kernel_size),
                      stride=stride, padding=padding, dilation=dilation).shape[-2:]
     positions = [(r * stride, c * stride) for r in range(o) for c in range(o)]
+    formula = f"⌊({size} + 2·{padding} − {dilation}·({kernel_size}−1) − 1)/{stride}⌋ + 1"
     return {"output": o, "positions": positions, "torch_shape": tuple(shape),
-            "message": f"output {o}×{o}: formula ⌊({size} + 2·{padding} − {dilation}·({kernel_size}−1) − 1)/{stride}⌋ + 1 "
-                       f"= {o}; F.conv2d gives {tuple(shape)}"}
+            "message": f"output {o}×{o}: formula {formula} = {o}; F.conv2d gives {tuple(shape)}"}
 
 
 def _start(size, kernel_size, stride, padding, dilation) -> dict:
