@@ -94,7 +94,13 @@ def open_playground(pg, lab_url, notebook, css_class):
     draw its first image; return the playground's locator, its image selector and src."""
     open_and_run_all(pg, lab_url, notebook)
     box = pg.locator(f".{css_class}")
-    box.wait_for(state="visible")
+    try:
+        box.wait_for(state="visible")
+    except Exception:               # keep what the page showed: CI uploads the screenshots
+        pg.screenshot(path=str(SHOTS / f"lab_failed_{css_class}.png"), full_page=True)
+        errors = pg.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+        print("stderr outputs in the notebook:", errors.all_inner_texts())
+        raise
     img = f".{css_class} img"
     pg.wait_for_function("sel => { const i = document.querySelector(sel); return i && i.src; }", arg=img)
     box.scroll_into_view_if_needed()
