@@ -7,9 +7,11 @@ Import what a chapter needs from its module, e.g. ``from utils.data import load_
 * :mod:`utils.kernels`  -- named 3x3 kernels, ``apply_kernel`` (Chapter 1)
 * :mod:`utils.conv`     -- convolution by loops, im2col, Toeplitz, FFT, and a hand-written
   autograd ``Conv2d`` (Chapters 2 to 5)
-* :mod:`utils.shapes`   -- output sizes, receptive fields, a shape table (Chapter 8)
+* :mod:`utils.timing`   -- interleaved timing, ratios and readable units (Chapter 2)
+* :mod:`utils.shapes`   -- gathers :mod:`utils.output_size` (output sizes),
+  :mod:`utils.receptive_field` and :mod:`utils.shape_table` (Chapter 8)
 * :mod:`utils.animation` -- animations of a kernel sliding over a grid (Chapter 8)
-* :mod:`utils.training` -- a small training loop and metrics (Chapter 9)
-* :mod:`utils.playground` -- the interactive playgrounds (Chapters 1, 4 and 8)
+* :mod:`utils.training` -- the chapter's networks, a small training loop and metrics (Chapter 9)
+* :mod:`utils.playground` -- the interactive playgrounds, one module each (Chapters 1, 4 and 8)
 """
 __version__ = "0.1.0"
