@@ -1,7 +1,5 @@
-# The Convolution Book. Two commands do everything on a fresh machine:
-#   make book   -- build the book (executing every notebook) into _build/html
-#   make test   -- run every test (unit, nbval, book build, real browser)
-# Others: make lab, make execute, make bench, make clean.
+# The Convolution Book. Two commands do everything on a fresh machine: `make book` and
+# `make test`. `make help` lists every target (from the `## target: ...` comments below).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -9,11 +7,19 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # silence a debugger warning that ipykernel prints on every kernel start
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
+# every kernel gets encrypted sockets, so none warns "running over TCP without encryption"
+# (utils/_kernel_provisioner.py, registered in pyproject.toml)
+export JUPYTER_DEFAULT_PROVISIONER_NAME := convbook-encrypted
+# the CPU `make test-other-cpu` pretends to be: no AVX in PyTorch, oneDNN or MKL
+OTHER_CPU := ATEN_CPU_CAPABILITY=default DNNL_MAX_CPU_ISA=SSE41 MKL_ENABLE_INSTRUCTIONS=SSE4_2
+NB ?= notebooks/*.ipynb
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg -p no:playwright
 
-.PHONY: book test lab execute bench assets venv clean help
+.PHONY: help book test unit nbval lint browser test-other-cpu lab execute bench readme readme-times assets venv clean
 
+## help: list the targets
 help:
-	@sed -n '2,5p' Makefile
+	@grep -E '^## [a-z-]+:' $(MAKEFILE_LIST) | sed -E 's/^## ([a-z-]+): /  make \1\t/' | expand -t 24
 
 ## venv: the virtual environment from requirements.txt, with utils installed editable
 venv: $(STAMP)
@@ -27,27 +33,62 @@ $(STAMP): requirements.txt pyproject.toml
 assets:
 	@scripts/vendor_assets.sh
 
-## book: execute every notebook and build the HTML book
+## book: execute every notebook and build the HTML book into _build/html
 book: venv assets
 	$(BIN)/jupyter-book build . --all -W -n --keep-going
 	@echo; echo "The book is in _build/html: open file://$(CURDIR)/_build/html/index.html"
 
-## test: every test, the same command CI runs
+## test: every test, the same command CI runs (unit, nbval, book from verified outputs, browser)
 test: venv assets
 	@VENV=$(VENV) scripts/test.sh
+
+## unit: unit tests and doctests of utils (no notebooks, npm or browser)
+unit: venv
+	$(BIN)/python -m pytest tests utils --ignore=tests/browser --doctest-modules -p no:playwright -q
+
+## nbval: check notebooks against a fresh run (NB=notebooks/01_x.ipynb for one)
+nbval: venv
+	$(BIN)/python -m pytest $(NBVAL) -q $(NB)
+
+## lint: ruff (configured in pyproject.toml) on utils, tests, benchmarks and scripts
+lint: venv
+	$(BIN)/ruff check utils tests benchmarks scripts
+
+## browser: the real-browser tests against the book already built in _build/html
+browser: venv
+	$(BIN)/python -m pytest tests/browser -q
+
+## test-other-cpu: run every notebook without AVX, at 1 and 2 threads, and training with seed 1
+# (no output comparison: every cell, and so every assert, must pass; 09_training sets its own
+# thread count; CONVBOOK_SEED is the training chapter's seed). All three runs happen, then
+# the target fails if any did.
+test-other-cpu: venv
+	@status=0; \
+	echo "=== 1 thread"; $(OTHER_CPU) OMP_NUM_THREADS=1 $(BIN)/python scripts/execute_notebooks.py --no-write $(NB) || status=1; \
+	echo "=== 2 threads"; $(OTHER_CPU) OMP_NUM_THREADS=2 $(BIN)/python scripts/execute_notebooks.py --no-write $(NB) || status=1; \
+	echo "=== training seed 1"; $(OTHER_CPU) CONVBOOK_SEED=1 $(BIN)/python scripts/execute_notebooks.py --no-write notebooks/09_training.ipynb || status=1; \
+	exit $$status
 
 ## lab: JupyterLab at the repository root
 lab: venv
 	$(BIN)/jupyter lab --notebook-dir=. $(LAB_ARGS)
 
 ## execute: re-run notebooks in place and save their outputs (NB=notebooks/01_x.ipynb for one)
-NB ?= notebooks/*.ipynb
 execute: venv
 	$(BIN)/python scripts/execute_notebooks.py $(NB)
 
-## bench: the benchmarks (prints a table, writes benchmarks/results.json and plots)
+## bench: the benchmarks (prints tables, writes benchmarks/results.json, plots and README tables)
 bench: venv
 	$(BIN)/python benchmarks/run.py
 
+## readme: rewrite the README's measured tables from benchmarks/results.json
+readme: venv
+	$(BIN)/python scripts/readme_tables.py
+
+## readme-times: add the last `make test` run's times to results.json and the README
+readme-times: venv
+	$(BIN)/python scripts/readme_tables.py --record-test-times _build/logs/test_times.json
+
+## clean: remove _build/
 clean:
 	rm -rf _build .jupyter-state

@@ -1,16 +1,19 @@
 """How fast are the book's convolutions compared with PyTorch's own? (scratch timing script)
 
 Run: ``.venv/bin/python benchmarks/conv_speed.py``. Prints two ratios, each
-measured *interleaved* in one process (ours, theirs, ours, theirs, ...; the
-median of the per-pair ratios after a warm-up), with torch's default threads:
+measured *interleaved* in one process with ``utils.timing`` (ours, theirs, ours,
+theirs, ...; the median of the per-round ratios after a warm-up), with torch's
+default threads:
 
 1. ``conv2d_unfold`` / ``F.conv2d``, forward only, on a batch
    64x16x28x28 float32 with a 32x16x3x3 kernel, padding 1 (target <= 2.0).
-2. forward + backward of the training chapter's MNIST networks built with
-   ``utils.conv.Conv2d`` / with ``nn.Conv2d`` (target <= 1.25): "bn" is
-   conv(1,8) conv(8,16) conv(16,32) conv(32,64) conv(64,10) with BatchNorm+ReLU,
-   "simple" is the fast.ai simple CNN conv(1,4) ... conv(16,10) with ReLU only;
-   all 3x3, stride 2, padding 1, batch 64x1x28x28, cross-entropy loss.
+2. forward + backward of the training chapter's MNIST networks
+   (``utils.training``) built with ``utils.conv.Conv2d`` / with ``nn.Conv2d``
+   (target <= 1.25): "training" is ``tuned_cnn(width=16)``, "bn" is
+   ``tuned_cnn(width=8)`` (8-16-32-64-10 with BatchNorm+ReLU), "simple" is
+   ``simple_cnn()``, the fast.ai simple CNN (4-8-16-16-10, ReLU only); all 3x3,
+   stride 2, padding 1, batch 64x1x28x28, cross-entropy loss. (The notes below
+   were taken when "bn" had no batch norm after its last convolution.)
 
 What each variant measured: ratio ours / PyTorch (lower is better; throughput = 1/ratio).
 Machine: 2-core AMD EPYC VM (AVX-512). PyTorch's matmul runs MKL (~185 GFLOP/s on
@@ -70,67 +73,24 @@ Conv2d network forward+backward, ratio (bn net, simple net):
 """
 from __future__ import annotations
 
-import statistics
-import time
-
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from utils.conv import Conv2d, conv2d_unfold, conv2d_unfold_naive
+from utils.timing import ratio, time_interleaved
+from utils.training import simple_cnn, tuned_cnn
 
 
-
-def _cpu_idle(window: float = 0.05) -> float:
-    """Fraction of the machine's CPU time that was idle during ``window`` seconds (Linux)."""
-    def read():
-        with open("/proc/stat") as f:
-            ticks = [int(v) for v in f.readline().split()[1:]]
-        return ticks[3] + ticks[4], sum(ticks)          # idle + iowait, total
-    idle0, total0 = read()
-    time.sleep(window)
-    idle1, total1 = read()
-    return (idle1 - idle0) / max(1, total1 - total0)
-
-
-def _interleaved(f_ours, f_ref, repeats: int, warmup: int, block: int = 5,
-                 min_idle: float | None = 0.9, max_wait: float = 60.0) -> dict:
-    """Time ``f_ours`` and ``f_ref`` alternately; medians of times and of per-pair ratios.
-
-    On a shared machine, other jobs stall torch's threads and the timings of both
-    sides balloon. With ``min_idle`` set, each block of ``block`` pairs waits until
-    the CPUs look idle (giving up waiting after ``max_wait`` seconds in total;
-    ``noisy_blocks`` counts the blocks that ran without an idle check passing).
-    """
-    for _ in range(warmup):
-        f_ours()
-        f_ref()
-    t_ours, t_ref, ratios = [], [], []
-    start, noisy = time.time(), 0
-    while len(ratios) < repeats:
-        if min_idle is not None:
-            while _cpu_idle() < min_idle and time.time() - start < max_wait:
-                pass
-            noisy += time.time() - start >= max_wait
-            f_ours()                                   # re-warm caches after the pause
-            f_ref()
-        for _ in range(block):
-            t0 = time.perf_counter()
-            f_ours()
-            t1 = time.perf_counter()
-            f_ref()
-            t2 = time.perf_counter()
-            t_ours.append(t1 - t0)
-            t_ref.append(t2 - t1)
-            ratios.append((t1 - t0) / (t2 - t1))
-    return {"ratio": statistics.median(ratios),
-            "ours_ms": 1e3 * statistics.median(t_ours),
-            "ref_ms": 1e3 * statistics.median(t_ref),
-            "repeats": len(ratios), "noisy_blocks": noisy}
+def _interleaved(f_ours, f_ref, repeats: int, warmup: int) -> dict:
+    """``utils.timing.time_interleaved`` of the pair: median per-round ratio and median times."""
+    t = time_interleaved({"ours": f_ours, "ref": f_ref}, rounds=repeats, warmup=warmup)
+    return {"ratio": ratio(t, "ours", "ref"), "ours_ms": 1e3 * t["ours"].median,
+            "ref_ms": 1e3 * t["ref"].median, "repeats": repeats}
 
 
 def measure_unfold_ratio(impl=conv2d_unfold, repeats: int = 50, warmup: int = 10,
-                         shape=(64, 16, 28, 28), out_channels: int = 32, **timing) -> dict:
+                         shape=(64, 16, 28, 28), out_channels: int = 32) -> dict:
     """Forward time of ``impl`` over ``F.conv2d`` on the batch case (3x3 kernel, padding 1)."""
     torch.manual_seed(0)
     x = torch.randn(*shape)
@@ -138,49 +98,31 @@ def measure_unfold_ratio(impl=conv2d_unfold, repeats: int = 50, warmup: int = 10
     b = torch.randn(out_channels)
     with torch.no_grad():
         torch.testing.assert_close(impl(x, w, b, 1, 1, 1), F.conv2d(x, w, b, 1, 1), rtol=1e-4, atol=1e-4)
-        return _interleaved(lambda: impl(x, w, b, 1, 1, 1), lambda: F.conv2d(x, w, b, 1, 1),
-                            repeats, warmup, **timing)
+        return _interleaved(lambda: impl(x, w, b, 1, 1, 1), lambda: F.conv2d(x, w, b, 1, 1), repeats, warmup)
 
 
-def mnist_net(conv_cls=nn.Conv2d, channels=(1, 8, 16, 32, 64, 10), batchnorm: bool = True,
-              bn_last: bool = False) -> nn.Sequential:
-    """The training chapter's CNNs: 3x3 stride-2 convs, (BatchNorm +) ReLU; the last conv has
-    no ReLU (and BatchNorm only with ``bn_last``, as in Chapter 9's ``tuned_cnn``)."""
-    def conv(ni, nf, act=True):
-        layers = [conv_cls(ni, nf, 3, stride=2, padding=1)]
-        if batchnorm and (act or bn_last):
-            layers.append(nn.BatchNorm2d(nf))
-        if act:
-            layers.append(nn.ReLU())
-        return nn.Sequential(*layers)
-    pairs = list(zip(channels[:-1], channels[1:]))
-    return nn.Sequential(*[conv(ni, nf) for ni, nf in pairs[:-1]], conv(*pairs[-1], act=False), nn.Flatten())
-
-
+#: the networks timed: name -> function(conv_cls) building it (Chapter 9's, from utils.training)
 NETWORKS = {
-    # Chapter 9's tuned network, tuned_cnn(width=16): the one the book trains
-    "training": dict(channels=(1, 16, 32, 64, 128, 10), batchnorm=True, bn_last=True),
-    # the narrower 8-16-32-64 variant the performance work was first done on
-    "bn": dict(channels=(1, 8, 16, 32, 64, 10), batchnorm=True),
-    # the fast.ai lesson's simple CNN, no batch norm
-    "simple": dict(channels=(1, 4, 8, 16, 16, 10), batchnorm=False),
+    "training": lambda conv_cls: tuned_cnn(width=16, conv_cls=conv_cls),   # the one the book trains
+    "bn": lambda conv_cls: tuned_cnn(width=8, conv_cls=conv_cls),          # the narrower variant
+    "simple": lambda conv_cls: simple_cnn(conv_cls=conv_cls),              # the fast.ai simple CNN
 }
 
 
 def measure_module_ratio(network: str = "bn", conv_cls=Conv2d, repeats: int = 100, warmup: int = 20,
-                         batch: int = 64, **timing) -> dict:
-    """Forward+backward time of ``mnist_net`` built with ``conv_cls`` over the same with nn.Conv2d."""
+                         batch: int = 64) -> dict:
+    """Forward+backward time of network ``network`` built with ``conv_cls`` over the same with nn.Conv2d."""
     nets = []
     for cls in (conv_cls, nn.Conv2d):
         torch.manual_seed(0)                      # identical initial weights
-        nets.append(mnist_net(cls, **NETWORKS[network]))
+        nets.append(NETWORKS[network](cls))
     x = torch.randn(batch, 1, 28, 28)
     y = torch.randint(0, 10, (batch,))
 
     def step(net):
         net.zero_grad(set_to_none=True)
         F.cross_entropy(net(x), y).backward()
-    return _interleaved(lambda: step(nets[0]), lambda: step(nets[1]), repeats, warmup, **timing)
+    return _interleaved(lambda: step(nets[0]), lambda: step(nets[1]), repeats, warmup)
 
 
 def main():
@@ -188,13 +130,11 @@ def main():
     for impl in (conv2d_unfold_naive, conv2d_unfold):
         r = measure_unfold_ratio(impl)
         print(f"{impl.__name__:19s} / F.conv2d, forward 64x16x28x28 * 32x16x3x3: ratio {r['ratio']:.2f} "
-              f"({r['ours_ms']:.2f} ms vs {r['ref_ms']:.2f} ms, median of {r['repeats']}, "
-              f"noisy blocks {r['noisy_blocks']})")
+              f"({r['ours_ms']:.2f} ms vs {r['ref_ms']:.2f} ms, median of {r['repeats']})")
     for name in NETWORKS:
         r = measure_module_ratio(name)
-        print(f"Conv2d / nn.Conv2d, {name:6s} MNIST net fwd+bwd, batch 64: ratio {r['ratio']:.2f} "
-              f"({r['ours_ms']:.2f} ms vs {r['ref_ms']:.2f} ms, median of {r['repeats']}, "
-          f"noisy blocks {r['noisy_blocks']})")
+        print(f"Conv2d / nn.Conv2d, {name:8s} MNIST net fwd+bwd, batch 64: ratio {r['ratio']:.2f} "
+              f"({r['ours_ms']:.2f} ms vs {r['ref_ms']:.2f} ms, median of {r['repeats']})")
 
 
 if __name__ == "__main__":

@@ -1,33 +1,75 @@
-"""Execute notebooks in place, the way nbval and the book build will run them.
+"""Execute notebooks the way nbval and the book build run them.
 
-Usage: python scripts/execute_notebooks.py notebooks/01_kernels_by_hand.ipynb [...]
+Usage:
+    python scripts/execute_notebooks.py notebooks/01_kernels_by_hand.ipynb [...]
+    python scripts/execute_notebooks.py --no-write --report times.json notebooks/*.ipynb
 
-Each notebook runs in a fresh kernel with its own folder as the working directory;
-outputs and execution counts are saved into the file (nbval compares against them).
-Cell timing metadata is not recorded, so re-running an unchanged notebook leaves a
-small diff (only the outputs that legitimately vary, such as timings).
+Each notebook runs in a fresh kernel with its own folder as the working directory. By
+default outputs and execution counts are saved into the file (nbval compares against them);
+with ``--no-write`` the file is left alone (a check that every cell runs, used by
+``make test-other-cpu`` and ``make bench``). The time of each notebook is printed and, with
+``--report FILE``, written as JSON. A cell that raises stops that notebook and the script
+exits non-zero after trying the others.
+
+The kernel manager provisions CurveZMQ keys for the kernel (``transport_encryption``), so
+the kernel talks over encrypted sockets and prints no "running over TCP without
+encryption" warning. Cell timing metadata is not recorded, so re-running an unchanged
+notebook leaves a small diff (only the outputs that legitimately vary, such as timings).
 """
+from __future__ import annotations
+
+import argparse
+import json
 import sys
 import time
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+from traitlets.config import Config
 
 
-def execute(path: Path, timeout: int = 600) -> float:
+def kernel_config() -> Config:
+    """Configuration of the kernel manager nbclient starts: encrypted kernel sockets."""
+    return Config({"KernelManager": {"transport_encryption": "auto"}})
+
+
+def execute(path: Path, *, timeout: int = 600, write: bool = True) -> float:
+    """Run every cell of the notebook at ``path`` in a fresh kernel; return the seconds it took."""
     nb = nbformat.read(path, as_version=4)
     t0 = time.perf_counter()
     NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+                   config=kernel_config(), resources={"metadata": {"path": str(path.parent)}}).execute()
     elapsed = time.perf_counter() - t0
-    nbformat.write(nb, path)
+    if write:
+        nbformat.write(nb, path)
     return elapsed
 
 
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("notebooks", nargs="+", type=Path)
+    ap.add_argument("--no-write", action="store_true", help="do not save the outputs into the notebooks")
+    ap.add_argument("--report", type=Path, help="write {notebook: seconds} as JSON to this file")
+    ap.add_argument("--timeout", type=int, default=600, help="seconds per cell (default 600)")
+    args = ap.parse_args(argv)
+    times, failed = {}, []
+    for p in args.notebooks:
+        try:
+            times[p.name] = execute(p, timeout=args.timeout, write=not args.no_write)
+            print(f"{p}: executed in {times[p.name]:.1f} s", flush=True)
+        except CellExecutionError as err:
+            failed.append(p.name)
+            print(f"{p}: FAILED\n{err}", flush=True)
+    print(f"total: {sum(times.values()):.1f} s for {len(times)} notebook(s)"
+          + (f"; failed: {', '.join(failed)}" if failed else ""), flush=True)
+    if args.report:
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        args.report.write_text(json.dumps({"per_notebook_s": times, "total_s": sum(times.values()),
+                                           "failed": failed}, indent=1))
+    return 1 if failed else 0
+
+
 if __name__ == "__main__":
-    paths = [Path(p) for p in sys.argv[1:]]
-    if not paths:
-        sys.exit(__doc__)
-    for p in paths:
-        print(f"{p}: executed in {execute(p):.1f} s", flush=True)
+    sys.exit(main())

@@ -1,9 +1,6 @@
 """utils.animation (Chapter 8): the kernel positions are the ones PyTorch uses, the drawing shows
 them, the animation has one frame per output unit, and bad arguments are refused."""
 import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import pytest
 import torch
@@ -11,12 +8,6 @@ import torch.nn.functional as F
 
 from utils.animation import conv_animation, draw_conv_position, kernel_positions
 from utils.shapes import conv_output_size
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 CASES = [  # size, kernel, stride, padding, dilation: the chapter's five animations and some non-square ones

@@ -1,8 +1,4 @@
 """utils.display: figures and tables are built, return what they promise, and bad input is refused."""
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -10,12 +6,6 @@ import pytest
 import torch
 
 from utils.display import pixel_table, show_image, show_images, show_kernel
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def test_show_image_returns_axes_and_draws_the_data():

@@ -15,7 +15,8 @@ def test_all_kernels_are_3x3_float32():
 
 
 def test_edge_kernels_sum_to_zero_and_smoothers_to_one():
-    for name in ["top_edge", "bottom_edge", "left_edge", "right_edge", "diag1_edge", "diag2_edge", "sobel_x", "sobel_y"]:
+    for name in ["top_edge", "bottom_edge", "left_edge", "right_edge", "diag1_edge", "diag2_edge",
+                 "sobel_x", "sobel_y"]:
         assert get_kernel(name).sum() == 0, name
     for name in ["blur", "box_blur", "sharpen", "identity"]:
         torch.testing.assert_close(get_kernel(name).sum(), torch.tensor(1.0)), name

@@ -1,4 +1,5 @@
 """utils.playground: the computations behind the playgrounds, and the HTML they emit."""
+import json
 import re
 
 import pytest
@@ -8,7 +9,8 @@ from hypothesis import given, settings, strategies as st
 
 from utils.kernels import KERNELS, get_kernel
 from utils.playground import (PRESETS, arithmetic_explorer, arithmetic_explorer_html, arithmetic_setting,
-                              fft_with_origin, kernel_editor, kernel_editor_html, kernel_response, origin_explorer)
+                              fft_with_origin, kernel_editor, kernel_editor_html, kernel_response, origin_explorer,
+                              origin_explorer_html)
 from utils.shapes import conv_output_size
 
 
@@ -56,15 +58,35 @@ def test_bad_input(call, exc, match):
         call()
 
 
-def test_kernel_editor_html_embeds_digits_presets_and_script():
+def page_data(html, function):
+    """The container id and the JSON data a playground's page fragment starts ``function`` with."""
+    eid = re.search(r'<div id="([a-z]{2}-[0-9a-f]{10})" class="convbook-playground"', html).group(1)
+    call = re.search(function + r'\(document.getElementById\("' + eid + r'"\), (.*)\);', html)
+    return eid, json.loads(call.group(1))
+
+
+def test_kernel_editor_html_is_a_container_and_data():
     x, y = digits(3)
     html = kernel_editor_html(x, y, start="left edge").data
-    eid = re.search(r'<div id="(ke-[0-9a-f]{10})"', html).group(1)
-    assert f'document.getElementById("{eid}")' in html
-    assert html.count('class="ke-w"') == 9
-    assert "digit #2 (a 2)" in html and '"start":"left edge"' in html
+    eid, data = page_data(html, "KernelEditor")
+    assert eid.startswith("ke-") and data["start"] == "left edge" and data["labels"] == [0, 1, 2]
+    assert len(data["digits"]) == 3 and len(data["digits"][0]) == 28 * 28
+    assert data["presets"]["blur"] == pytest.approx(KERNELS["blur"].flatten().tolist())
+    # Python names no control: the JavaScript builds them
+    assert "ke-w" not in html.split("<script>")[0] and "<input" not in html.split("<script>")[0]
+    assert "const Playground" in html               # the shared drawing code comes along
     # same input, same page: nbval compares this output
     assert kernel_editor_html(x, y, start="left edge").data == html
+
+
+def test_each_css_class_is_named_in_one_file_only():
+    from pathlib import Path
+    js = {p.name: p.read_text() for p in (Path(__file__).parents[1] / "utils" / "js").glob("*.js")}
+    py = "".join(p.read_text() for p in (Path(__file__).parents[1] / "utils" / "playground").glob("*.py"))
+    for prefix in ("ke-", "ae-", "oe-"):
+        owners = [name for name, text in js.items() if f'"{prefix}' in text or f"`{prefix}" in text]
+        assert len(owners) == 1, (prefix, owners)
+        assert f'"{prefix}' not in py.replace(f'element_id("{prefix[:2]}"', "")
 
 
 @settings(max_examples=150, deadline=None)
@@ -82,11 +104,11 @@ def test_arithmetic_setting_agrees_with_pytorch(size, k, s, p, d):
     assert setting["positions"][-1] == ((shape[-1] - 1) * s, (shape[-1] - 1) * s)
 
 
-def test_arithmetic_explorer_html_has_every_control():
-    html = arithmetic_explorer_html(size=7, stride=2).data
-    for name in ["size", "kernel", "stride", "padding", "dilation"]:
-        assert f'class="ae-{name}"' in html
-    assert 'class="ae-stride" type="range" min="1" max="4" value="2"' in html
+def test_arithmetic_explorer_html_carries_every_setting():
+    _, data = page_data(arithmetic_explorer_html(size=7, stride=2).data, "ArithmeticExplorer")
+    assert list(data["limits"]) == ["size", "kernel", "stride", "padding", "dilation"]
+    assert data["start"] == {"size": 7, "kernel": 3, "stride": 2, "padding": 0, "dilation": 1}
+    assert data["limits"]["stride"] == [1, 4]
 
 
 @pytest.mark.parametrize("k", [3, 5])
@@ -130,13 +152,9 @@ def test_live_widgets_recompute_when_controls_change():
 
 
 def test_origin_explorer_html_embeds_every_roll():
-    import json as _json
-
-    from utils.playground import origin_explorer_html
     g = torch.Generator().manual_seed(2)
     x, k = torch.rand(6, 7, generator=g), get_kernel("sobel_x")
-    html = origin_explorer_html(x, k).data
-    data = _json.loads(re.search(r"OriginExplorer\(document.getElementById\(\"oe-[0-9a-f]{10}\"\), (.*)\);", html).group(1))
+    _, data = page_data(origin_explorer_html(x, k).data, "OriginExplorer")
     assert len(data["frames"]) == 7 * 7 and data["h"] == 6 and data["w"] == 7
     ref = torch.tensor(data["reference"]).reshape(6, 7)
     torch.testing.assert_close(torch.tensor(data["frames"]["-1,-1"]).reshape(6, 7), ref, atol=1e-4, rtol=0)

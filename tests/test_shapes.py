@@ -36,9 +36,12 @@ def torch_shape(fn):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # padding='same' with an even kernel warns
         try:
-            return tuple(fn().shape[-2:])
+            shape = tuple(fn().shape[-2:])
         except RuntimeError:
             return None
+    # an empty output (conv_transpose2d with padding that crops everything) counts as refused:
+    # the book's functions raise a ValueError that says why instead of returning size 0
+    return None if 0 in shape else shape
 
 
 def ours(fn):
@@ -647,3 +650,18 @@ def test_shape_table_shows_a_layer_used_twice_twice():
 def test_shape_table_bad_arguments(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_recording_and_explaining_are_separate_steps():
+    from utils.shape_table import explain_failure, record_shapes
+    rec = record_shapes(TutorialNet(fc_in=16 * 5 * 5), (4, 1, 32, 32))
+    assert rec.error is not None and [r.name for r in rec.rows][:2] == ["conv1", "max_pool2d()"]
+    failed_at, explanation = explain_failure(rec)
+    assert failed_at == "layer fc1 (Linear)" and "in_features=576" in explanation
+    with pytest.raises(ValueError, match="rec"):
+        explain_failure(record_shapes(TutorialNet(), (1, 1, 32, 32)))
+
+
+def test_range_errors_say_why_the_minimum_exists():
+    with pytest.raises(ValueError, match=r"stride: must be >= 1, got 0 \(the window must move"):
+        conv_output_size(5, 3, stride=0)

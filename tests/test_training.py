@@ -1,9 +1,4 @@
 """utils.training (Chapter 9): the loop learns, is reproducible, and refuses bad arguments."""
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import pytest
 import torch
 import torch.nn.functional as F
@@ -14,13 +9,8 @@ from utils.training import (History, accuracy, confusion_matrix, evaluate, fit, 
 
 
 @pytest.fixture(autouse=True)
-def close_figures_and_one_thread():
-    # tiny models: one thread is fastest, and it keeps the timing stable on a busy machine
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-    plt.close("all")
+def _one_thread(one_thread):
+    """Every training test runs on one thread (the shared fixture in conftest.py)."""
 
 
 def toy_data(n=256, seed=0):
@@ -233,3 +223,23 @@ def test_notebook_progress_line_keeps_one_updated_output(monkeypatch):
     line.write("\n")
     line.flush()
     assert shown == ["train: 100%|##| 2/2"]
+
+
+def test_the_chapters_networks():
+    from utils.conv import Conv2d
+    from utils.training import conv_block, simple_cnn, tuned_cnn
+    x = torch.zeros(2, 1, 28, 28)
+    assert simple_cnn()(x).shape == (2, 10) and sum(p.numel() for p in simple_cnn().parameters()) == 5_274
+    channels = [1, 16, 32, 64, 128, 10]
+    expected = sum(ci * co * 9 + co + 2 * co for ci, co in zip(channels[:-1], channels[1:]))
+    assert sum(p.numel() for p in tuned_cnn(width=16).parameters()) == expected
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in tuned_cnn(bn=False).modules())
+    torch.manual_seed(0)
+    ours = tuned_cnn(conv_cls=Conv2d)
+    torch.manual_seed(0)
+    ref = tuned_cnn()
+    assert sum(isinstance(m, Conv2d) for m in ours.modules()) == 5
+    assert all(torch.equal(a, b) for a, b in zip(ours.state_dict().values(), ref.state_dict().values()))
+    assert [type(m).__name__ for m in conv_block(3, 4, bn=True)] == ["Conv2d", "BatchNorm2d", "ReLU"]
+    with pytest.raises(ValueError, match="width"):
+        tuned_cnn(width=0)

@@ -11,10 +11,11 @@ Import what a chapter needs from its module, e.g. ``from utils.data import load_
 * :mod:`utils.winograd` -- Winograd's minimal filtering, F(2x2,3x3) and F(4x4,3x3) (Chapter 7)
 * :mod:`utils.roofline` -- work, memory traffic and arithmetic intensity of a layer (Chapter 7)
 * :mod:`utils.onednn`   -- what oneDNN runs for a call, from its verbose log (Chapter 2)
-* :mod:`utils.timing`   -- interleaved timing and readable units (Chapter 2)
-* :mod:`utils.shapes`   -- output sizes, receptive fields, a shape table (Chapter 8)
+* :mod:`utils.timing`   -- interleaved timing, ratios and readable units (Chapter 2)
+* :mod:`utils.shapes`   -- gathers :mod:`utils.output_size` (output sizes),
+  :mod:`utils.receptive_field` and :mod:`utils.shape_table` (Chapter 8)
 * :mod:`utils.animation` -- animations of a kernel sliding over a grid (Chapter 8)
-* :mod:`utils.training` -- a small training loop and metrics (Chapter 9)
-* :mod:`utils.playground` -- the interactive playgrounds (Chapters 1, 4 and 8)
+* :mod:`utils.training` -- the chapter's networks, a small training loop and metrics (Chapter 9)
+* :mod:`utils.playground` -- the interactive playgrounds, one module each (Chapters 1, 4 and 8)
 """
 __version__ = "0.1.0"

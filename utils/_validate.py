@@ -42,8 +42,15 @@ def as_tensor(x, name: str, *, ndim: int | tuple[int, ...] | None = None,
     return x
 
 
-def as_pair(v, name: str, *, minimum: int = 0) -> tuple[int, int]:
-    """Turn an int or a pair of ints into a pair, checking each is an int >= ``minimum``."""
+def _why(reason: str | None) -> str:
+    return f" ({reason})" if reason else ""
+
+
+def as_pair(v, name: str, *, minimum: int = 0, reason: str | None = None) -> tuple[int, int]:
+    """Turn an int or a pair of ints into a pair, checking each is an int >= ``minimum``.
+
+    ``reason``, if given, says why the minimum exists; it is added to the range error.
+    """
     if isinstance(v, (tuple, list)):
         if len(v) != 2:
             raise ValueError(f"{name}: expected an int or a pair of ints, got {v!r}")
@@ -54,14 +61,14 @@ def as_pair(v, name: str, *, minimum: int = 0) -> tuple[int, int]:
         if isinstance(p, bool) or not isinstance(p, numbers.Integral):
             raise TypeError(f"{name}: expected an int or a pair of ints, got {v!r}")
         if p < minimum:
-            raise ValueError(f"{name}: must be >= {minimum}, got {v!r}")
+            raise ValueError(f"{name}: must be >= {minimum}, got {v!r}{_why(reason)}")
     return int(pair[0]), int(pair[1])
 
 
-def check_int(v, name: str, *, minimum: int | None = None) -> int:
-    """Check ``v`` is an int (not a bool), optionally ``>= minimum``; return it."""
+def check_int(v, name: str, *, minimum: int | None = None, reason: str | None = None) -> int:
+    """Check ``v`` is an int (not a bool), optionally ``>= minimum`` (``reason``: why); return it."""
     if isinstance(v, bool) or not isinstance(v, numbers.Integral):
         raise TypeError(f"{name}: expected an int, got {type(v).__name__} {v!r}")
     if minimum is not None and v < minimum:
-        raise ValueError(f"{name}: must be >= {minimum}, got {v}")
+        raise ValueError(f"{name}: must be >= {minimum}, got {v}{_why(reason)}")
     return int(v)

@@ -18,8 +18,9 @@ Reproducibility: :func:`fit` draws the shuffling and the augmentation from its o
 the model so its initial weights are reproducible too. On the same machine and
 number of threads, two runs then give identical numbers.
 
-Also here: :func:`accuracy`, :func:`evaluate`, :func:`predict`,
-:func:`confusion_matrix`, :func:`random_shift` (data augmentation) and
+Also here: the chapter's networks (:func:`conv_block`, :func:`simple_cnn`,
+:func:`tuned_cnn`, which ``benchmarks/`` times too), :func:`accuracy`, :func:`evaluate`,
+:func:`predict`, :func:`confusion_matrix`, :func:`random_shift` (data augmentation) and
 :func:`plot_history`.
 """
 from __future__ import annotations
@@ -34,8 +35,45 @@ from torch import nn
 
 from ._validate import as_tensor, check_int
 
-__all__ = ["History", "fit", "evaluate", "predict", "accuracy", "confusion_matrix",
-           "random_shift", "plot_history"]
+__all__ = ["conv_block", "simple_cnn", "tuned_cnn", "History", "fit", "evaluate", "predict", "accuracy",
+           "confusion_matrix", "random_shift", "plot_history"]
+
+
+# ------------------------------------------------------------------ the chapter's networks
+def conv_block(ni: int, nf: int, act: bool = True, bn: bool = False, conv_cls=nn.Conv2d) -> nn.Sequential:
+    """3x3 convolution with stride 2 (halves the image) [+ batch norm] [+ ReLU].
+
+    ``ni`` -> ``nf`` channels; ``conv_cls`` builds the convolution (``nn.Conv2d``, or the
+    book's ``utils.conv.Conv2d``). Introduced in Chapter 9.
+    """
+    ni, nf = check_int(ni, "ni", minimum=1), check_int(nf, "nf", minimum=1)
+    layers = [conv_cls(ni, nf, kernel_size=3, stride=2, padding=1)]
+    if bn:
+        layers.append(nn.BatchNorm2d(nf))
+    if act:
+        layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def simple_cnn(conv_cls=nn.Conv2d) -> nn.Sequential:
+    """The fast.ai lesson's simple CNN: 4-8-16-16-10 channels, 28x28 -> 1x1, no batch norm;
+    (N, 1, 28, 28) -> (N, 10) logits. Introduced in Chapter 9."""
+    return nn.Sequential(conv_block(1, 4, conv_cls=conv_cls), conv_block(4, 8, conv_cls=conv_cls),
+                         conv_block(8, 16, conv_cls=conv_cls), conv_block(16, 16, conv_cls=conv_cls),
+                         conv_block(16, 10, act=False, conv_cls=conv_cls), nn.Flatten())
+
+
+def tuned_cnn(width: int = 8, bn: bool = True, conv_cls=nn.Conv2d) -> nn.Sequential:
+    """Chapter 9's tuned network: ``width``-2w-4w-8w-10 channels, each 3x3 convolution with
+    stride 2 [+ batch norm] + ReLU (none after the last); (N, 1, 28, 28) -> (N, 10) logits.
+    The chapter trains ``tuned_cnn(width=16)``. Introduced in Chapter 9."""
+    w = check_int(width, "width", minimum=1)
+    return nn.Sequential(conv_block(1, w, bn=bn, conv_cls=conv_cls),
+                         conv_block(w, 2 * w, bn=bn, conv_cls=conv_cls),
+                         conv_block(2 * w, 4 * w, bn=bn, conv_cls=conv_cls),
+                         conv_block(4 * w, 8 * w, bn=bn, conv_cls=conv_cls),
+                         conv_block(8 * w, 10, act=False, bn=bn, conv_cls=conv_cls),
+                         nn.Flatten())
 
 
 # ------------------------------------------------------------------ checks

@@ -87,7 +87,6 @@ def open_static_playground(pg, book_url, page, css_class, shot):
 
 def test_kernel_editor_works_without_a_kernel(offline_page, book_url):
     """The JavaScript kernel editor responds on the static page and computes correctly."""
-    import torch
 
     from utils.data import load_mnist
     from utils.kernels import get_kernel
@@ -138,7 +137,7 @@ def test_arithmetic_explorer_works_without_a_kernel(offline_page, book_url):
     grid_before = ex.locator("svg.ae-grid").inner_html()
 
     ex.locator("input.ae-stride").fill("2")
-    expect(ex.locator(".ae-val-stride")).to_have_text("2")
+    expect(ex.locator(".ae-stride-value")).to_have_text("2")
     assert ex.get_attribute("data-output") == str(conv_output_size(5, 3, stride=2)) == "2"
     assert ex.locator("svg.ae-grid").inner_html() != grid_before
 

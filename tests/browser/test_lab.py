@@ -9,14 +9,12 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import pytest
+from browser_support import LOGS, ROOT, SHOTS, block_external, free_port, wait_http
 from playwright.sync_api import expect
 
 expect.set_options(timeout=30_000)      # a kernel busy with other cells may take a while
-
-from browser_support import LOGS, ROOT, SHOTS, block_external, free_port, wait_http
 
 TOKEN = "convbook-test-token"
 STATE = ROOT / "_build" / "jupyter-state"
@@ -85,8 +83,9 @@ def open_and_run_all(pg, lab_url, notebook):
 
 
 def wait_src_change(pg, selector, before):
-    pg.wait_for_function("([sel, prev]) => { const i = document.querySelector(sel); return i && i.src && i.src !== prev; }",
-                         arg=[selector, before])
+    pg.wait_for_function(
+        "([sel, prev]) => { const i = document.querySelector(sel); return i && i.src && i.src !== prev; }",
+        arg=[selector, before])
     return pg.locator(selector).get_attribute("src")
 
 
@@ -95,7 +94,13 @@ def open_playground(pg, lab_url, notebook, css_class):
     draw its first image; return the playground's locator, its image selector and src."""
     open_and_run_all(pg, lab_url, notebook)
     box = pg.locator(f".{css_class}")
-    box.wait_for(state="visible")
+    try:
+        box.wait_for(state="visible")
+    except Exception:               # keep what the page showed: CI uploads the screenshots
+        pg.screenshot(path=str(SHOTS / f"lab_failed_{css_class}.png"), full_page=True)
+        errors = pg.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+        print("stderr outputs in the notebook:", errors.all_inner_texts())
+        raise
     img = f".{css_class} img"
     pg.wait_for_function("sel => { const i = document.querySelector(sel); return i && i.src; }", arg=img)
     box.scroll_into_view_if_needed()

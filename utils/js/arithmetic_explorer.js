@@ -1,31 +1,31 @@
 // The arithmetic explorer of Chapter 8, computed in the browser: no Python kernel needed.
-// Called as ArithmeticExplorer(root). Shows the (padded) input grid, every position of the
-// kernel's top-left corner, the footprint of one position, and the output size from the
-// formula floor((i + 2p - d(k-1) - 1)/s) + 1 -- or why the configuration is impossible.
-function ArithmeticExplorer(root) {
-  const $ = (sel) => root.querySelector(sel);
-  const names = ["size", "kernel", "stride", "padding", "dilation"];
-  const ctl = Object.fromEntries(names.map((n) => [n, $(`input.ae-${n}`)]));
-  const shown = Object.fromEntries(names.map((n) => [n, $(`.ae-val-${n}`)]));
-  const svg = $("svg.ae-grid"), formula = $(".ae-formula"), result = $(".ae-result");
-  const NS = "http://www.w3.org/2000/svg";
+// Called as ArithmeticExplorer(root, data) with data = {start: {size, kernel, stride, padding,
+// dilation}, limits: {name: [min, max]}}; it builds a slider per setting and shows the (padded)
+// input grid, every position of the kernel's top-left corner, the footprint of one position,
+// and the output size from the formula floor((i + 2p - d(k-1) - 1)/s) + 1 -- or why the
+// configuration is impossible.
+function ArithmeticExplorer(root, data) {
+  const {el, slider, row} = Playground;
+  root.classList.add("arithmetic-explorer");
+  const names = Object.keys(data.limits);
+  const sliders = Object.fromEntries(names.map((n) =>
+    [n, slider(n, `ae-${n}`, data.limits[n][0], data.limits[n][1], data.start[n])]));
+  const svg = el("svg", {class: "ae-grid", width: 10, height: 10});
+  const formula = el("div", {class: "ae-formula", style: "margin-top:4px;font-family:monospace"});
+  const result = el("div", {class: "ae-result", style: "margin-top:2px;font-weight:bold"});
+  root.append(row(el("div", {}, ...names.map((n) => sliders[n].label)), svg), formula, result);
 
-  function rect(x, y, w, h, fill, stroke, extra) {
-    const e = document.createElementNS(NS, "rect");
-    Object.entries({x, y, width: w, height: h, fill, stroke: stroke || "none", ...(extra || {})})
-      .forEach(([k, v]) => e.setAttribute(k, v));
-    svg.appendChild(e);
-    return e;
+  function rect(x, y, w, h, fill, stroke) {
+    svg.append(el("rect", {x, y, width: w, height: h, fill, stroke: stroke || "none"}));
   }
 
   function update() {
-    const v = Object.fromEntries(names.map((n) => [n, parseInt(ctl[n].value, 10)]));
-    names.forEach((n) => { shown[n].textContent = v[n]; });
+    const v = Object.fromEntries(names.map((n) => [n, parseInt(sliders[n].input.value, 10)]));
     const {size: i, kernel: k, stride: s, padding: p, dilation: d} = v;
     const keff = d * (k - 1) + 1, padded = i + 2 * p;
     const o = Math.floor((padded - keff) / s) + 1;
     formula.textContent = `o = ⌊(i + 2p − d(k−1) − 1) / s⌋ + 1 = ⌊(${i} + ${2 * p} − ${d * (k - 1)} − 1) / ${s}⌋ + 1`;
-    while (svg.firstChild) svg.removeChild(svg.firstChild);
+    svg.replaceChildren();
     const cell = Math.min(24, Math.floor(300 / Math.max(padded, 1)));
     svg.setAttribute("width", padded * cell + 2);
     svg.setAttribute("height", padded * cell + 2);
@@ -54,6 +54,6 @@ function ArithmeticExplorer(root) {
       `orange is the first position's footprint).`;
     result.style.color = "";
   }
-  names.forEach((n) => ctl[n].addEventListener("input", update));
+  names.forEach((n) => sliders[n].input.addEventListener("input", update));
   update();
 }

@@ -1,0 +1,127 @@
+"""Write the README's measured tables from benchmarks/results.json (never typed by hand).
+
+Usage:
+    python scripts/readme_tables.py                              # rewrite the README's blocks
+    python scripts/readme_tables.py --record-test-times FILE     # first add a `make test` run
+    python scripts/readme_tables.py --check                      # exit 1 if the README is stale
+
+Each generated block sits between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``
+comments in README.md and is replaced whole; text outside the blocks is left alone.
+Blocks: ``bench`` (the benchmark tables of `make bench`) and ``times`` (notebook execution
+times from `make bench`, and the last `make test` runs recorded from the report that
+scripts/test.sh writes to _build/logs/test_times.json).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results.json"
+README = ROOT / "README.md"
+KEEP_TEST_RUNS = 3
+
+sys.path.insert(0, str(ROOT))
+from utils.timing import fmt_time  # noqa: E402
+
+
+def _range(values, fmt) -> str:
+    lo, hi = min(values), max(values)
+    return fmt(lo) if fmt(lo) == fmt(hi) else f"{fmt(lo)}–{fmt(hi)}"
+
+
+def machine_line(r: dict) -> str:
+    m = r["machine"]
+    return (f"measured on: {m['cpu']}, {m['cores']} cores, torch {m['torch']} with {m['threads']} threads, "
+            f"{r['date']}{' (quick run)' if r.get('quick') else ''}")
+
+
+def bench_block(r: dict) -> str:
+    batch = next(c for c in r["forward"] if c["case"].startswith("batch"))
+    digit = next(c for c in r["forward"] if c["case"].startswith("one digit"))
+    lines = [f"_{machine_line(r)}_", "",
+             f"Forward pass, {batch['case']} ({batch['flops'] / 1e6:.0f} MFLOP); the practical ceiling, a "
+             f"{r['matmul']['n']}×{r['matmul']['n']} float32 matrix multiply, ran at "
+             f"{r['matmul']['gflops']:.0f} GFLOP/s:", "",
+             "| implementation | median (min–max) | GFLOP/s | time vs `F.conv2d` |", "| --- | --- | --- | --- |"]
+    for name, x in batch["results"].items():
+        lines.append(f"| `{name}` | {fmt_time(x['median_s'])} ({fmt_time(x['min_s'])}–{fmt_time(x['max_s'])}) "
+                     f"| {x['gflops']:.0f} | {x['ratio_to_conv2d']:.2f} |")
+    if "conv2d_loops" in digit["results"]:
+        loops = digit["results"]["conv2d_loops"]
+        lines += ["", f"On one 28×28 digit the Python loops take {fmt_time(loops['median_s'])}, "
+                      f"{loops['ratio_to_conv2d']:.0f}× `F.conv2d`."]
+    if r.get("crossover"):
+        last = r["crossover"][-1]
+        k = r.get("crossover_k")
+        lines += ["", (f"On a 256×256 image the FFT beats the direct convolution from a {k}×{k} kernel on "
+                       if k else "On a 256×256 image the FFT never stays ahead of the direct convolution ")
+                  + f"(at {last['k']}×{last['k']} the direct one takes {1 / last['fft_ratio']:.1f}× as long)."]
+    names = {"training": "Chapter 9's network, `tuned_cnn(width=16)`", "bn": "`tuned_cnn(width=8)`",
+             "simple": "the fast.ai simple CNN, `simple_cnn()`"}
+    lines += ["", "Forward + backward, batch 64:", "",
+              "| network | book's `Conv2d` | `nn.Conv2d` | ratio |", "| --- | --- | --- | --- |"]
+    for net, x in r["module"].items():
+        lines.append(f"| {names.get(net, net)} | {x['ours_ms']:.2f} ms | {x['ref_ms']:.2f} ms | {x['ratio']:.2f} |")
+    return "\n".join(lines)
+
+
+def times_block(r: dict) -> str:
+    lines = ["| what | time |", "| --- | --- |"]
+    nbs = r.get("notebooks")
+    if nbs:
+        slowest = max(nbs["per_notebook_s"], key=nbs["per_notebook_s"].get)
+        lines.append(f"| executing all {len(nbs['per_notebook_s'])} notebooks once (`make bench`) | "
+                     f"{nbs['total_s']:.0f} s (slowest: {slowest}, {nbs['per_notebook_s'][slowest]:.0f} s) |")
+    runs = r.get("make_test", [])
+    if runs:
+        stages = list(runs[-1]["stages"])
+        per_stage = ", ".join(f"{s} {_range([run['stages'].get(s, 0) for run in runs], lambda v: f'{v:.0f}')} s"
+                              for s in stages)
+        lines.append(f"| `make test`, warm virtual environment ({len(runs)} run{'s' * (len(runs) > 1)}) | "
+                     f"{_range([run['total_s'] for run in runs], lambda v: f'{v:.0f}')} s: {per_stage} |")
+        loads = ", ".join(run.get("load", "?") for run in runs)
+        lines += ["", f"_`make test`: {runs[-1].get('machine', '?')}; load averages at the start: {loads}_"]
+    if nbs:
+        lines += ["", f"_notebooks: {machine_line(r)}_"]
+    return "\n".join(lines)
+
+
+def replace_block(text: str, name: str, body: str) -> str:
+    pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
+    if not pattern.search(text):
+        raise SystemExit(f"README.md has no <!-- {name}:start --> ... <!-- {name}:end --> block")
+    return pattern.sub(lambda m: m.group(1) + body.rstrip() + "\n" + m.group(2), text)
+
+
+def render(r: dict, text: str) -> str:
+    return replace_block(replace_block(text, "bench", bench_block(r)), "times", times_block(r))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--record-test-times", type=Path, metavar="FILE",
+                    help="add the `make test` run in FILE (written by scripts/test.sh) to results.json")
+    ap.add_argument("--check", action="store_true", help="only check that the README is up to date")
+    args = ap.parse_args(argv)
+    r = json.loads(RESULTS.read_text())
+    if args.record_test_times:
+        r["make_test"] = (r.get("make_test", []) + [json.loads(args.record_test_times.read_text())])[-KEEP_TEST_RUNS:]
+        RESULTS.write_text(json.dumps(r, indent=1))
+    text = README.read_text()
+    new = render(r, text)
+    if args.check:
+        if new != text:
+            print("README.md's measured tables are stale: run `make readme`", file=sys.stderr)
+            return 1
+        return 0
+    README.write_text(new)
+    print(f"wrote the measured tables of {README.name} from {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
