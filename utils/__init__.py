@@ -9,7 +9,8 @@ Import what a chapter needs from its module, e.g. ``from utils.data import load_
   autograd ``Conv2d`` (Chapters 2 to 5; its backward lives in :mod:`utils.conv_autograd`)
 * :mod:`utils.conv_transpose` -- transposed convolution from scratch (Chapter 6)
 * :mod:`utils.winograd` -- Winograd's minimal filtering, F(2x2,3x3) and F(4x4,3x3) (Chapter 7)
-* :mod:`utils.roofline` -- work, traffic and arithmetic intensity of a layer; bandwidth, matmul ceiling and the speed map measured (Chapter 7)
+* :mod:`utils.roofline` -- work, traffic and arithmetic intensity of a layer; the measured
+  bandwidth, matmul ceiling and speed map (Chapter 7)
 * :mod:`utils.onednn`   -- what oneDNN runs for a call, from its verbose log (Chapter 2)
 * :mod:`utils.timing`   -- interleaved timing, ratios and readable units (Chapter 2)
 * :mod:`utils.shapes`   -- gathers :mod:`utils.output_size` (output sizes),

@@ -150,7 +150,8 @@ def time_layer(n, c_in, c_out, size, k, methods=None, rounds=3, budget=0.5, devi
     """Time every applicable method on one layer ("same" padding k // 2), interleaved.
 
     Layer: input (n, c_in, size, size), weight (c_out, c_in, k, k); ``methods``: names in
-    :data:`METHODS` (default all). Returns name -> utils.timing.Timing (seconds per call), with 1 to ``rounds`` rounds as
+    :data:`METHODS` (default all). Returns name -> utils.timing.Timing (seconds per call),
+    with 1 to ``rounds`` rounds as
     ``budget`` seconds allow. Every method's output is first compared with ``F.conv2d``'s
     (a wrong fast answer is no answer).
     """
