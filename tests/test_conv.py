@@ -18,7 +18,8 @@ from utils.conv_transpose import conv_transpose2d
 # without hiding a real mistake (which shows up at the 1e-1 level).
 DTYPE = torch.float64
 TOL = dict(rtol=1e-9, atol=1e-9)
-pytestmark = pytest.mark.filterwarnings("ignore:Using padding=.same.:UserWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore:Using padding=.same.:UserWarning"),
+              pytest.mark.usefixtures("one_thread")]   # tiny tensors: one thread is fastest
 # The nn.Conv2d comparison runs in float32 like a real model: MKL-DNN and our matmuls
 # sum in different orders, so allow float32 rounding.
 TOL32 = dict(rtol=1e-4, atol=1e-5)
@@ -26,13 +27,6 @@ TOL32 = dict(rtol=1e-4, atol=1e-5)
 FAST = settings(max_examples=40, deadline=None)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: extra threads only add overhead, and stall when the machine is busy."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 # ---------------------------------------------------------------- random cases
 IMAGE = [[1, 3, 1, 2], [0, 2, 1, 4], [2, 1, 0, 1], [3, 1, 2, 3]]

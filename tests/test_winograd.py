@@ -9,13 +9,7 @@ from utils.winograd import TILES, conv2d_winograd, count_multiplies, winograd_ma
 FAST = settings(max_examples=40, deadline=None)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: extra threads only add overhead, and stall when the machine is busy."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")   # tiny tensors: one thread is fastest
 
 
 @st.composite
