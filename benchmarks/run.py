@@ -12,7 +12,8 @@ Measures, on this machine:
 4. the cost of the book itself: the execution time of every notebook.
 
 Prints a table, writes `benchmarks/results.json` and two plots (`benchmarks/crossover.png`,
-`benchmarks/throughput.png`), checks the targets and rewrites the README's measured tables
+`benchmarks/throughput.png`), Chapter 7's speed map and roofline
+(`benchmarks/speed_map.py`), checks the targets and rewrites the README's measured tables
 (`scripts/readme_tables.py`). Timing: `utils.timing`; executing the notebooks:
 `scripts/execute_notebooks.py`. Options: `--quick` (fewer repeats), `--no-notebooks` (skip 4).
 """
@@ -35,6 +36,7 @@ sys.path[:0] = [str(HERE), str(ROOT / "scripts")]
 
 import execute_notebooks  # noqa: E402
 import readme_tables  # noqa: E402
+import speed_map  # noqa: E402
 from conv_speed import measure_module_ratio  # noqa: E402
 
 from utils.conv import conv2d_fft, conv2d_loops, conv2d_toeplitz, conv2d_unfold, conv2d_unfold_naive  # noqa: E402
@@ -220,6 +222,10 @@ def main(argv=None) -> int:
               f"nn.Conv2d {r['ref_ms']:.2f} ms, ratio {r['ratio']:.2f}")
     print()
 
+    print("speed map and roofline (Chapter 7):")
+    results["speed_map"] = speed_map.measure(rounds=2 if args.quick else 3)
+    print()
+
     if not args.no_notebooks:
         print("executing the notebooks:")
         results["notebooks"] = run_notebooks()
@@ -229,6 +235,8 @@ def main(argv=None) -> int:
     fraction = 1 / batch["results"]["conv2d_unfold"]["ratio_to_conv2d"]
     checks = [("conv2d_unfold throughput >= 50% of F.conv2d (batch case)",
                fraction >= TARGETS["unfold_fraction_of_conv2d"], f"{100 * fraction:.0f}%"),
+              ("speed map within 30 s", results["speed_map"]["seconds"] <= 30,
+               f"{results['speed_map']['seconds']:.1f} s"),
               ("Conv2d fwd+bwd <= 1.25x nn.Conv2d (Chapter 9's network)",
                results["module"]["training"]["ratio"] <= TARGETS["module_fwd_bwd_ratio"],
                f"{results['module']['training']['ratio']:.2f}x")]

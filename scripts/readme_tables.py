@@ -66,6 +66,13 @@ def bench_block(r: dict) -> str:
               "| network | book's `Conv2d` | `nn.Conv2d` | ratio |", "| --- | --- | --- | --- |"]
     for net, x in r["module"].items():
         lines.append(f"| {names.get(net, net)} | {x['ours_ms']:.2f} ms | {x['ref_ms']:.2f} ms | {x['ratio']:.2f} |")
+    sm = r.get("speed_map")
+    if sm:
+        wins = ", ".join(f"{m} {n}" for m, n in sorted(sm["wins"].items(), key=lambda kv: -kv[1]))
+        lines += ["", f"Chapter 7's speed map (`benchmarks/speed_map.py`): the fastest method on each of "
+                      f"{sm['layers']} layer shapes, measured in {sm['seconds']:.0f} s; wins: {wins}. "
+                      f"Roofline: memory bandwidth {sm['bandwidth_gbs']:.0f} GB/s, float32 matmul "
+                      f"{sm['peak_gflops']:.0f} GFLOP/s."]
     return "\n".join(lines)
 
 
