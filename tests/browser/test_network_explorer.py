@@ -1,6 +1,7 @@
 """The network explorer of Chapter 9 in the built book: its JavaScript forward pass agrees
 with PyTorch on every validation digit, drawing with the mouse updates every view, the
 receptive fields are those of utils.receptive_field, and the page stays offline."""
+import base64
 import json
 import re
 
@@ -49,7 +50,7 @@ def test_forward_pass_agrees_with_pytorch_on_every_validation_digit(offline_page
     print(f"1,000 validation digits: classes agree on all, largest logit difference {max_diff:.1e}")
     assert max_diff < 1e-4
     # the digits it steps through are those the trained network gets wrong, and the page agrees
-    wrong = torch.frombuffer(bytearray(__import__("base64").b64decode(data["digits"])),
+    wrong = torch.frombuffer(bytearray(base64.b64decode(data["digits"])),
                              dtype=torch.uint8).view(-1, 784) / 255
     page_preds = torch.tensor(ex.evaluate("(root, xs) => xs.map((x) => root.logits(x))", wrong.tolist())).argmax(1)
     assert page_preds.tolist() == data["preds"] and all(p != y for p, y in zip(data["preds"], data["labels"]))
