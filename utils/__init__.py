@@ -17,6 +17,6 @@ Import what a chapter needs from its module, e.g. ``from utils.data import load_
   :mod:`utils.receptive_field` and :mod:`utils.shape_table` (Chapter 8)
 * :mod:`utils.animation` -- animations of a kernel sliding over a grid (Chapter 8)
 * :mod:`utils.training` -- the chapter's networks, a small training loop and metrics (Chapter 9)
-* :mod:`utils.playground` -- the interactive playgrounds, one module each (Chapters 1, 4 and 8)
+* :mod:`utils.playground` -- the interactive playgrounds, one module each (Chapters 1, 4, 8 and 9)
 """
 __version__ = "0.1.0"

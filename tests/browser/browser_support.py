@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import time
 from pathlib import Path
@@ -17,6 +18,19 @@ LOGS = ROOT / "_build" / "logs"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
+
+# Console messages of the themes themselves that do not affect the page: sphinx-thebe
+# 0.3.1 adds its config <script> twice when Sphinx fires env-before-read-docs twice
+# (thebe is not used by this book), and pydata-sphinx-theme logs its default theme mode.
+BENIGN_CONSOLE = (
+    re.compile(r"Identifier 'THEBE_JS_URL' has already been declared"),
+    re.compile(r"Got invalid theme mode: \. Resetting to auto"),
+)
+
+
+def real_console_errors(page) -> list[str]:
+    """The console errors of an ``offline_page`` that are not in BENIGN_CONSOLE."""
+    return [e for e in page.console_errors if not any(b.search(e) for b in BENIGN_CONSOLE)]
 
 
 def toc_pages() -> list[str]:

@@ -9,17 +9,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser_support import SHOTS, toc_pages
+from browser_support import SHOTS, real_console_errors, toc_pages
 
 PAGES = toc_pages()
-
-# Console messages of the themes themselves that do not affect the page: sphinx-thebe
-# 0.3.1 adds its config <script> twice when Sphinx fires env-before-read-docs twice
-# (thebe is not used by this book), and pydata-sphinx-theme logs its default theme mode.
-BENIGN_CONSOLE = (
-    re.compile(r"Identifier 'THEBE_JS_URL' has already been declared"),
-    re.compile(r"Got invalid theme mode: \. Resetting to auto"),
-)
 
 
 def test_toc_is_not_empty():
@@ -62,7 +54,7 @@ def test_page_renders_offline(offline_page, book_url, doc):
         assert pg.locator("main .solution.dropdown").count() >= 3, f"{doc}: solutions not in drop-downs"
 
     assert pg.external == [], f"{doc}: requests outside 127.0.0.1: {pg.external[:5]}"
-    errors = [e for e in pg.console_errors if not any(b.search(e) for b in BENIGN_CONSOLE)]
+    errors = real_console_errors(pg)
     assert errors == [], f"{doc}: console errors: {errors[:5]}"
     pg.screenshot(path=str(SHOTS / (doc.replace("/", "_") + ".png")), full_page=True)
 

@@ -1,5 +1,6 @@
 """Interactive playgrounds: the kernel editor (Chapter 1), the kernel-origin explorer
-(Chapter 4) and the arithmetic explorer (Chapter 8), one module each.
+(Chapter 4), the arithmetic explorer (Chapter 8) and the network explorer (Chapter 9), one
+module each.
 
 Each playground comes in two forms:
 
@@ -16,8 +17,10 @@ The pure computations behind them (``kernel_response``, ``arithmetic_setting``,
 """
 from .arithmetic import arithmetic_explorer, arithmetic_explorer_html, arithmetic_setting
 from .editor import PRESETS, kernel_editor, kernel_editor_html, kernel_response
+from .network import fold_batchnorm, network_data, network_explorer_html, network_from_data
 from .origin import fft_with_origin, origin_explorer, origin_explorer_html
 
 __all__ = ["PRESETS", "kernel_response", "kernel_editor_html", "kernel_editor",
            "arithmetic_setting", "arithmetic_explorer_html", "arithmetic_explorer",
-           "fft_with_origin", "origin_explorer_html", "origin_explorer"]
+           "fft_with_origin", "origin_explorer_html", "origin_explorer",
+           "fold_batchnorm", "network_data", "network_from_data", "network_explorer_html"]

@@ -1,0 +1,113 @@
+"""The network explorer of Chapter 9 in the built book: its JavaScript forward pass agrees
+with PyTorch on every validation digit, drawing with the mouse updates every view, the
+receptive fields are those of utils.receptive_field, and the page stays offline."""
+import base64
+import json
+import re
+
+import torch
+from playwright.sync_api import expect
+
+from browser_support import HTML, ROOT, real_console_errors
+
+PAGE = "notebooks/09_training.html"
+SCREENSHOT = ROOT / "book" / "static" / "screenshot_network_explorer.png"
+
+
+def exported_data() -> dict:
+    """The explorer's data as embedded in the built page (the JSON Python wrote)."""
+    match = re.search(r'NetworkExplorer\(document\.getElementById\("ne-[0-9a-f]+"\), (\{[^\n]*\})\);',
+                      (HTML / PAGE).read_text())
+    assert match, "no network explorer in the built training chapter"
+    return json.loads(match.group(1))
+
+
+def open_explorer(pg, book_url):
+    pg.goto(f"{book_url}/{PAGE}", wait_until="load")
+    ex = pg.locator(".network-explorer")
+    expect(ex).to_have_count(1)
+    ex.scroll_into_view_if_needed()
+    return ex
+
+
+def test_forward_pass_agrees_with_pytorch_on_every_validation_digit(offline_page, book_url):
+    from utils.data import load_mnist
+    from utils.playground import network_from_data
+
+    data = exported_data()
+    _, _, x_valid, _ = load_mnist()
+    with torch.no_grad():
+        expected = network_from_data(data)(x_valid[:, None]).double()
+    ex = open_explorer(offline_page, book_url)
+    got = []
+    for i in range(0, len(x_valid), 200):
+        batch = x_valid[i:i + 200].reshape(-1, 784).tolist()
+        got += ex.evaluate("(root, xs) => xs.map((x) => root.logits(x))", batch)
+    got = torch.tensor(got, dtype=torch.float64)
+    assert got.shape == (1000, 10)
+    assert (got.argmax(1) == expected.argmax(1)).all()
+    max_diff = (got - expected).abs().max().item()
+    print(f"1,000 validation digits: classes agree on all, largest logit difference {max_diff:.1e}")
+    assert max_diff < 1e-4
+    # the digits it steps through are those the trained network gets wrong, and the page agrees
+    wrong = torch.frombuffer(bytearray(base64.b64decode(data["digits"])),
+                             dtype=torch.uint8).view(-1, 784) / 255
+    page_preds = torch.tensor(ex.evaluate("(root, xs) => xs.map((x) => root.logits(x))", wrong.tolist())).argmax(1)
+    assert page_preds.tolist() == data["preds"] and all(p != y for p, y in zip(data["preds"], data["labels"]))
+    assert offline_page.external == [] and real_console_errors(offline_page) == []
+
+
+def draw(pg, canvas, points):
+    canvas.evaluate("c => c.scrollIntoView({block: 'center'})")     # clear of the sticky header
+    box = canvas.bounding_box()
+    pg.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
+    pg.mouse.down()
+    for x, y in points[1:]:
+        pg.mouse.move(box["x"] + x, box["y"] + y, steps=8)
+    pg.mouse.up()
+
+
+def views(ex):
+    return {"input": ex.locator("canvas.ne-input").evaluate("c => c.toDataURL()"),
+            "maps": ex.locator("canvas.ne-map").first.evaluate("c => c.toDataURL()"),
+            "bars": ex.locator(".ne-bars").inner_text(),
+            "prediction": ex.get_attribute("data-prediction")}
+
+
+def test_drawing_updates_every_view_and_a_bar_is_a_one(offline_page, book_url):
+    pg = offline_page
+    ex = open_explorer(pg, book_url)
+    expect(ex.locator("select.ne-mode")).to_have_value("wrong")
+    start = views(ex)
+    pad = ex.locator("canvas.ne-draw")
+
+    draw(pg, pad, [(98, 25), (98, 170)])                    # a vertical bar
+    bar = views(ex)
+    expect(ex.locator("select.ne-mode")).to_have_value("draw")
+    assert all(bar[k] != start[k] for k in ("input", "maps", "bars"))
+    assert bar["prediction"] == "1", bar["bars"]
+
+    ex.locator("button.ne-clear").click()
+    draw(pg, pad, [(45, 35), (150, 35), (85, 170)])         # a seven: the top bar, then down-left
+    seven = views(ex)
+    assert all(seven[k] != bar[k] for k in ("input", "maps", "bars"))
+    assert seven["prediction"] == "7", seven["bars"]
+    ex.screenshot(path=str(SCREENSHOT))
+    assert pg.external == [] and real_console_errors(pg) == []
+
+
+def test_a_clicked_cell_outlines_its_receptive_field(offline_page, book_url):
+    from utils.receptive_field import receptive_field
+    from utils.playground import network_from_data
+
+    convs = [m for m in network_from_data(exported_data()) if isinstance(m, torch.nn.Conv2d)]
+    geom = receptive_field(convs, input_size=28)[2]              # layer 3: 4x4 maps
+    ex = open_explorer(offline_page, book_url)
+    cell = ex.locator("canvas.ne-map[data-layer='2']").first
+    box = cell.bounding_box()
+    cell.click(position={"x": box["width"] * 0.3, "y": box["height"] * 0.3})   # unit (1, 1)
+    centre, half = geom.start + geom.jump, (geom.rf - 1) // 2
+    lo, hi = max(0, centre - half), min(27, centre + half)
+    assert ex.get_attribute("data-field") == f"{lo:g},{hi:g},{lo:g},{hi:g}"
+    expect(ex.locator(".ne-rf")).to_be_visible()
+    assert "receptive field" in ex.locator(".ne-info").inner_text()
