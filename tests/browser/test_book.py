@@ -5,11 +5,16 @@ traceback or error output, and makes no request outside 127.0.0.1. A full-page
 screenshot of each lands in _build/screenshots/.
 """
 import re
+import sys
 
+import nbformat
 import pytest
 from playwright.sync_api import expect
 
-from browser_support import SHOTS, real_console_errors, toc_pages
+from browser_support import ROOT, SHOTS, real_console_errors, toc_pages
+
+sys.path.append(str(ROOT / "tests"))
+from test_solutions import solutions  # noqa: E402  (the unit tests' reading of a solution)
 
 PAGES = toc_pages()
 
@@ -52,6 +57,16 @@ def test_page_renders_offline(offline_page, book_url, doc):
         # exercises exist and their solutions are folded away
         assert pg.locator("main .exercise").count() >= 3, f"{doc}: fewer than three exercises"
         assert pg.locator("main .solution.dropdown").count() >= 3, f"{doc}: solutions not in drop-downs"
+        # every solution is a closed drop-down holding every code cell of its solution
+        # (tests/test_solutions.py checks the same cells are collapsed for JupyterLab)
+        assert pg.locator("main .solution").count() == pg.locator("main .solution.dropdown").count()
+        nb = nbformat.read(ROOT / f"{doc}.ipynb", 4)
+        n_code = sum(c.cell_type == "code" for _, cells in solutions(nb) for c in cells)
+        n_shown = pg.locator("main .solution.dropdown .cell").count()
+        assert n_shown == n_code, f"{doc}: solution code outside its drop-down"
+        folded = pg.locator("main .solution.dropdown").evaluate_all(
+            "els => els.map(e => e.classList.contains('toggle-hidden') && e.clientHeight < e.scrollHeight)")
+        assert all(folded), f"{doc}: a solution is open before it is clicked"
 
     assert pg.external == [], f"{doc}: requests outside 127.0.0.1: {pg.external[:5]}"
     errors = real_console_errors(pg)
