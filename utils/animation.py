@@ -196,7 +196,7 @@ _PLAYER_ICONS = {
 def offline_jshtml(anim, **kwargs) -> str:
     """``anim.to_jshtml(embed_frames=True, default_mode="loop", **kwargs)`` without the
     stylesheet matplotlib links from a CDN: its icon buttons become plain characters, so
-    the player works offline (Chapter 8)."""
+    the player works offline (used by :func:`conv_animation`)."""
     kwargs = {"embed_frames": True, "default_mode": "loop", **kwargs}
     html = anim.to_jshtml(**kwargs)
     html = re.sub(r'<link rel="stylesheet"\s+href="https://[^"]*font-awesome[^"]*">', "", html)

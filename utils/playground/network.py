@@ -88,7 +88,8 @@ def _digits(x, name) -> torch.Tensor:
 
 
 def network_data(model, digits, labels, preds) -> dict:
-    """The folded ``model`` and some digits as the explorer's JSON-ready data (Chapter 9).
+    """The folded ``model`` and some digits as the explorer's JSON-ready data, for
+    :func:`network_explorer_html`.
 
     ``model``: a trained ``nn.Sequential`` (see :func:`fold_batchnorm`) taking (N, 1, 28, 28)
     digits in [0, 1]. ``digits`` (N, 28, 28), ``labels`` and ``preds`` (N,) integer: the
