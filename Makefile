@@ -59,14 +59,14 @@ browser: venv
 	$(BIN)/python -m pytest tests/browser -q
 
 ## test-other-cpu: run every notebook without AVX, at 1 and 2 threads, and training with seed 1
-# (no output comparison: every cell, and so every assert, must pass; 09_training sets its own
+# (no output comparison: every cell, and so every assert, must pass; 10_training sets its own
 # thread count; CONVBOOK_SEED is the training chapter's seed). All three runs happen, then
 # the target fails if any did.
 test-other-cpu: venv
 	@status=0; \
 	echo "=== 1 thread"; $(OTHER_CPU) OMP_NUM_THREADS=1 $(BIN)/python scripts/execute_notebooks.py --no-write $(NB) || status=1; \
 	echo "=== 2 threads"; $(OTHER_CPU) OMP_NUM_THREADS=2 $(BIN)/python scripts/execute_notebooks.py --no-write $(NB) || status=1; \
-	echo "=== training seed 1"; $(OTHER_CPU) CONVBOOK_SEED=1 $(BIN)/python scripts/execute_notebooks.py --no-write notebooks/09_training.ipynb || status=1; \
+	echo "=== training seed 1"; $(OTHER_CPU) CONVBOOK_SEED=1 $(BIN)/python scripts/execute_notebooks.py --no-write notebooks/10_training.ipynb || status=1; \
 	exit $$status
 
 ## lab: JupyterLab at the repository root

@@ -101,7 +101,7 @@ def measure_unfold_ratio(impl=conv2d_unfold, repeats: int = 50, warmup: int = 10
         return _interleaved(lambda: impl(x, w, b, 1, 1, 1), lambda: F.conv2d(x, w, b, 1, 1), repeats, warmup)
 
 
-#: the networks timed: name -> function(conv_cls) building it (Chapter 9's, from utils.training)
+#: the networks timed: name -> function(conv_cls) building it (Chapter 10's, from utils.training)
 NETWORKS = {
     "training": lambda conv_cls: tuned_cnn(width=16, conv_cls=conv_cls),   # the one the book trains
     "bn": lambda conv_cls: tuned_cnn(width=8, conv_cls=conv_cls),          # the narrower variant

@@ -12,7 +12,7 @@ Measures, on this machine:
 4. the cost of the book itself: the execution time of every notebook.
 
 Prints a table, writes `benchmarks/results.json` and two plots (`benchmarks/crossover.png`,
-`benchmarks/throughput.png`), Chapter 7's speed map and roofline
+`benchmarks/throughput.png`), Chapter 8's speed map and roofline
 (`benchmarks/speed_map.py`), checks the targets and rewrites the README's measured tables
 (`scripts/readme_tables.py`). Timing: `utils.timing`; executing the notebooks:
 `scripts/execute_notebooks.py`. Options: `--quick` (fewer repeats), `--no-notebooks` (skip 4).
@@ -222,7 +222,7 @@ def main(argv=None) -> int:
               f"nn.Conv2d {r['ref_ms']:.2f} ms, ratio {r['ratio']:.2f}")
     print()
 
-    print("speed map and roofline (Chapter 7):")
+    print("speed map and roofline (Chapter 8):")
     results["speed_map"] = speed_map.measure(rounds=2 if args.quick else 3)
     print()
 
@@ -237,7 +237,7 @@ def main(argv=None) -> int:
                fraction >= TARGETS["unfold_fraction_of_conv2d"], f"{100 * fraction:.0f}%"),
               ("speed map within 30 s", results["speed_map"]["seconds"] <= 30,
                f"{results['speed_map']['seconds']:.1f} s"),
-              ("Conv2d fwd+bwd <= 1.25x nn.Conv2d (Chapter 9's network)",
+              ("Conv2d fwd+bwd <= 1.25x nn.Conv2d (Chapter 10's network)",
                results["module"]["training"]["ratio"] <= TARGETS["module_fwd_bwd_ratio"],
                f"{results['module']['training']['ratio']:.2f}x")]
     if "notebooks" in results:

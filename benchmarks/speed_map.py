@@ -1,7 +1,7 @@
 """Which convolution algorithm wins where, on this machine: a speed map and a roofline.
 
 `python benchmarks/speed_map.py` (add `--rounds 5` for steadier numbers, `--device cuda`
-on a GPU) runs the measurements of Chapter 7, which live in :mod:`utils.roofline`:
+on a GPU) runs the measurements of Chapter 8, which live in :mod:`utils.roofline`:
 
 1. the roofline's two ceilings, memory bandwidth (a large copy) and float32 matmul
    throughput, then every method's throughput on a few layer shapes (``roofline``);

@@ -60,7 +60,7 @@ def bench_block(r: dict) -> str:
         lines += ["", (f"On a 256×256 image the FFT beats the direct convolution from a {k}×{k} kernel on "
                        if k else "On a 256×256 image the FFT never stays ahead of the direct convolution ")
                   + f"(at {last['k']}×{last['k']} the direct one takes {1 / last['fft_ratio']:.1f}× as long)."]
-    names = {"training": "Chapter 9's network, `tuned_cnn(width=16)`", "bn": "`tuned_cnn(width=8)`",
+    names = {"training": "Chapter 10's network, `tuned_cnn(width=16)`", "bn": "`tuned_cnn(width=8)`",
              "simple": "the fast.ai simple CNN, `simple_cnn()`"}
     lines += ["", "Forward + backward, batch 64:", "",
               "| network | book's `Conv2d` | `nn.Conv2d` | ratio |", "| --- | --- | --- | --- |"]
@@ -69,7 +69,7 @@ def bench_block(r: dict) -> str:
     sm = r.get("speed_map")
     if sm:
         wins = ", ".join(f"{m} {n}" for m, n in sorted(sm["wins"].items(), key=lambda kv: -kv[1]))
-        lines += ["", f"Chapter 7's speed map (`benchmarks/speed_map.py`): the fastest method on each of "
+        lines += ["", f"Chapter 8's speed map (`benchmarks/speed_map.py`): the fastest method on each of "
                       f"{sm['layers']} layer shapes, measured in {sm['seconds']:.0f} s; wins: {wins}. "
                       f"Roofline: memory bandwidth {sm['bandwidth_gbs']:.0f} GB/s, float32 matmul "
                       f"{sm['peak_gflops']:.0f} GFLOP/s."]

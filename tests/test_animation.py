@@ -1,4 +1,4 @@
-"""utils.animation (Chapter 8): the kernel positions are the ones PyTorch uses, the drawing shows
+"""utils.animation (Chapter 2): the kernel positions are the ones PyTorch uses, the drawing shows
 them, the animation has one frame per output unit, and bad arguments are refused."""
 import matplotlib
 import matplotlib.pyplot as plt

@@ -1,7 +1,7 @@
 """A docstring that says a helper belongs to "Chapter N" must be right.
 
 Each public function or class of ``utils`` whose docstring's first paragraph names a
-chapter ("... (Chapter 3)") must be used by that chapter's notebook: the chapter exists
+chapter ("... (Chapter 4)") must be used by that chapter's notebook: the chapter exists
 in ``_toc.yml`` and the helper's name appears in its code cells.
 """
 import inspect

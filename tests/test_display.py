@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import torch
 
-from utils.display import pixel_table, show_image, show_images, show_kernel
+from utils.display import pixel_table, show_image, show_images, show_kernel, show_signed
 
 
 def test_show_image_returns_axes_and_draws_the_data():
@@ -25,6 +25,17 @@ def test_show_image_channel_layouts_and_existing_axes():
     assert ax2.images[0].get_array().shape == (5, 6, 3)
     ax3 = show_image(np.random.rand(5, 6, 3), noframe=False)
     assert ax3.axison
+
+
+def test_show_signed_is_symmetric_about_zero():
+    t = torch.tensor([[-1.0, 0.5], [0.25, 2.0]])
+    ax = show_signed(t, title="signed")
+    im = ax.get_images()[0]
+    assert im.get_clim() == (-2.0, 2.0) and im.get_cmap().name == "RdBu_r"
+    assert ax.axison and ax.get_xticks().size == 0 and ax.get_title() == "signed"
+    assert show_signed(t, lim=4).get_images()[0].get_clim() == (-4.0, 4.0)
+    assert show_signed(torch.zeros(2, 2)).get_images()[0].get_clim() == (-1.0, 1.0)
+    plt.close("all")
 
 
 def test_show_images_grid_and_titles():
@@ -61,6 +72,8 @@ def test_pixel_table_styler():
     (lambda: show_image(torch.rand(5, 5, 7)), ValueError, "im: a 3-D image must have 1, 3 or 4 channels"),
     (lambda: show_image(torch.rand(0, 5)), ValueError, "im: image is empty"),
     (lambda: show_image(torch.rand(4, 4), title=3), TypeError, "title"),
+    (lambda: show_signed(torch.rand(3, 4, 4)), ValueError, "im: expected a single-channel map"),
+    (lambda: show_signed(torch.rand(4, 4), lim=0), ValueError, "lim: expected a positive number"),
     (lambda: show_images([]), ValueError, "ims"),
     (lambda: show_images(torch.rand(4, 4)), ValueError, "ims"),
     (lambda: show_images("abc"), TypeError, "ims"),

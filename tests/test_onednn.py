@@ -1,4 +1,4 @@
-"""utils.onednn (Chapter 2): the primitives oneDNN runs, parsed from its verbose output."""
+"""utils.onednn (Chapter 3): the primitives oneDNN runs, parsed from its verbose output."""
 import pytest
 import torch
 import torch.nn.functional as F

@@ -1,4 +1,4 @@
-"""Tests for utils.shapes (Chapter 8): output sizes checked against PyTorch itself,
+"""Tests for utils.shapes (Chapters 2 and 9): output sizes checked against PyTorch itself,
 against every relationship of Dumoulin & Visin, "A guide to convolution
 arithmetic for deep learning" (2016), and receptive fields against a brute-force
 autograd computation."""
@@ -544,7 +544,7 @@ def test_receptive_field_error_names_the_layer():
         receptive_field(SIMPLE_CNN + [nn.Conv2d(10, 10, 3)], input_size=28)
 
 
-# ------------------------------------------------------------------- shape_table (Chapter 8)
+# ------------------------------------------------------------------- shape_table (Chapter 9)
 
 from utils.shapes import ShapeReport, shape_table  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""utils.timing (Chapter 2): interleaved timing, ratios and formatting."""
+"""utils.timing (Chapter 3): interleaved timing, ratios and formatting."""
 import time
 
 import pytest

@@ -1,4 +1,4 @@
-"""utils.training (Chapter 9): the loop learns, is reproducible, and refuses bad arguments."""
+"""utils.training (Chapter 10): the loop learns, is reproducible, and refuses bad arguments."""
 import pytest
 import torch
 import torch.nn.functional as F

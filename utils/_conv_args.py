@@ -67,7 +67,7 @@ def check_conv_args(input, weight, bias=None, stride=1, padding=0, dilation=1, g
     ``input_shape`` (C_in, H, W) replaces ``input`` when only the shape is known
     (:func:`utils.conv.toeplitz_matrix`). With ``pad_input=False`` an asymmetric
     padding is left to the caller (``pads``) instead of applied to the input.
-    Introduced in Chapter 2 (groups, unbatched input and string padding in Chapter 6).
+    Introduced in Chapter 3 (groups, unbatched input and string padding in Chapter 7).
     """
     weight = as_tensor(weight, "weight", ndim=4, finite=False)
     unbatched = False
@@ -105,7 +105,7 @@ def check_conv_args(input, weight, bias=None, stride=1, padding=0, dilation=1, g
     if span[0] > padded[0] or span[1] > padded[1]:
         raise ValueError(f"weight: the (dilated) kernel {span[0]}x{span[1]} is larger than the padded "
                          f"input {padded[0]}x{padded[1]}")
-    # the one output-size formula of the book (Chapter 8); symmetric padding of the padded size
+    # the one output-size formula of the book (Chapter 2); symmetric padding of the padded size
     out_size = conv_output_size(padded, (kh, kw), stride, 0, dilation)
     symmetric = pads[0] == pads[1] and pads[2] == pads[3]
     if symmetric or not pad_input:

@@ -1,6 +1,6 @@
-"""Animations of a kernel sliding over a grid (introduced in Chapter 8).
+"""Animations of a kernel sliding over a grid (introduced in Chapter 2).
 
-Chapter 8, "Shapes", derives the output size of a convolution by counting the
+Chapter 2, "Sliding windows", derives the output size of a convolution by counting the
 positions a kernel can take on the (padded) input. These helpers draw exactly
 that, in the style of Dumoulin & Visin's "A guide to convolution arithmetic":
 the input grid (blue) with its ring of zero padding (dashed, white), the kernel's

@@ -19,15 +19,15 @@ group axis through one ``einsum``; ``toeplitz_matrix`` builds the block-diagonal
 
 Which chapter introduces what:
 
-* Chapter 2 -- the definition and im2col: :func:`conv2d_loops`,
+* Chapter 3 -- the definition and im2col: :func:`conv2d_loops`,
   :func:`conv2d_unfold_naive` (``F.unfold`` + one matrix multiply) and the tuned
   :func:`conv2d_unfold`.
-* Chapter 3 -- convolution as a matrix: :func:`toeplitz_matrix`,
+* Chapter 4 -- convolution as a matrix: :func:`toeplitz_matrix`,
   :func:`conv2d_toeplitz`.
-* Chapter 4 -- convolution in the frequency domain: :func:`conv2d_fft`.
-* Chapter 5 -- gradients: :class:`Conv2dFunction` and :class:`Conv2d`
+* Chapter 5 -- convolution in the frequency domain: :func:`conv2d_fft`.
+* Chapter 6 -- gradients: :class:`Conv2dFunction` and :class:`Conv2d`
   (in :mod:`utils.conv_autograd`, importable from here).
-* Chapter 6 -- the convolution family: ``groups``, unbatched input and string
+* Chapter 7 -- the convolution family: ``groups``, unbatched input and string
   padding everywhere; :func:`utils.conv_transpose.conv_transpose2d`.
 """
 from __future__ import annotations
@@ -56,9 +56,9 @@ def _grouped_matmul(weight: torch.Tensor, cols: torch.Tensor, groups: int) -> to
     return (w @ cols.view(n, groups, k // groups, length)).view(n, c_out, length)
 
 
-# ------------------------------------------------------------------- Chapter 2: loops
+# ------------------------------------------------------------------- Chapter 3: loops
 def conv2d_loops(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> torch.Tensor:
-    """The definition, one output position at a time (Chapter 2). Slow on purpose.
+    """The definition, one output position at a time (Chapter 3). Slow on purpose.
 
     input (N, C_in, H, W), weight (C_out, C_in/groups, kH, kW), bias (C_out,) or
     None -> (N, C_out, H_out, W_out). For each output position take the window of
@@ -83,9 +83,9 @@ def conv2d_loops(input, weight, bias=None, stride=1, padding=0, dilation=1, grou
     return a.finish(out.view(n, c_out, h_out, w_out))
 
 
-# ------------------------------------------------------------------ Chapter 2: im2col
+# ------------------------------------------------------------------ Chapter 3: im2col
 def conv2d_unfold_naive(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> torch.Tensor:
-    """im2col, the textbook way: ``F.unfold`` then one matrix multiply (Chapter 2).
+    """im2col, the textbook way: ``F.unfold`` then one matrix multiply (Chapter 3).
 
     input (N, C_in, H, W), weight (C_out, C_in/groups, kH, kW), bias (C_out,) or
     None -> (N, C_out, H_out, W_out). ``F.unfold`` copies every window into a
@@ -117,7 +117,7 @@ def _unfold_input(input: torch.Tensor, kernel_size, stride, padding, dilation) -
 
 
 def conv2d_unfold(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> torch.Tensor:
-    """im2col tuned for speed: strided patch view, one batched matrix multiply (Chapter 2).
+    """im2col tuned for speed: strided patch view, one batched matrix multiply (Chapter 3).
 
     input (N, C_in, H, W), weight (C_out, C_in/groups, kH, kW), bias (C_out,) or
     None -> (N, C_out, H_out, W_out). Same maths as :func:`conv2d_unfold_naive`;
@@ -129,10 +129,10 @@ def conv2d_unfold(input, weight, bias=None, stride=1, padding=0, dilation=1, gro
     return a.finish(out.view(out.shape[0], -1, *a.out_size))
 
 
-# ---------------------------------------------------------------- Chapter 3: Toeplitz
+# ---------------------------------------------------------------- Chapter 4: Toeplitz
 def toeplitz_matrix(weight, input_size, padding=0, padding_mode="zeros", stride=1, dilation=1,
                     groups=1) -> torch.Tensor:
-    """The (doubly-block) Toeplitz matrix of a convolution (Chapter 3).
+    """The (doubly-block) Toeplitz matrix of a convolution (Chapter 4).
 
     weight (C_out, C_in/groups, kH, kW); ``input_size`` is (H, W) or (C_in, H, W).
     Returns T of shape (C_out*H_out*W_out, C_in*H*W) such that for one image x
@@ -142,7 +142,7 @@ def toeplitz_matrix(weight, input_size, padding=0, padding_mode="zeros", stride=
     ("zeros") or wrapped around to the opposite edge ("circular"). With
     ``groups`` > 1, output channel o only reads its group's input channels, so T
     is block diagonal: ``groups`` blocks of (C_out/groups)*H_out*W_out rows by
-    (C_in/groups)*H*W columns (Chapter 6).
+    (C_in/groups)*H*W columns (Chapter 7).
     """
     if not isinstance(input_size, (tuple, list, torch.Size)) or len(input_size) not in (2, 3):
         raise ValueError(f"input_size: expected (H, W) or (C_in, H, W), got {input_size!r}")
@@ -178,7 +178,7 @@ def toeplitz_matrix(weight, input_size, padding=0, padding_mode="zeros", stride=
 
 def conv2d_toeplitz(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
                     padding_mode="zeros") -> torch.Tensor:
-    """Convolution as ONE matrix multiply with the Toeplitz matrix (Chapter 3).
+    """Convolution as ONE matrix multiply with the Toeplitz matrix (Chapter 4).
 
     input (N, C_in, H, W), weight (C_out, C_in/groups, kH, kW), bias (C_out,) or
     None -> (N, C_out, H_out, W_out). The batch is the matrix X (C_in*H*W, N), one
@@ -194,7 +194,7 @@ def conv2d_toeplitz(input, weight, bias=None, stride=1, padding=0, dilation=1, g
     return a.finish(Y.T.reshape(n, -1, *a.out_size))
 
 
-# --------------------------------------------------------------------- Chapter 4: FFT
+# --------------------------------------------------------------------- Chapter 5: FFT
 def _fft_correlate(x: torch.Tensor, weight: torch.Tensor, size, groups: int = 1) -> torch.Tensor:
     """Periodic cross-correlation through the FFT, on a grid of ``size`` = (H, W).
 
@@ -214,7 +214,7 @@ def _fft_correlate(x: torch.Tensor, weight: torch.Tensor, size, groups: int = 1)
 
 def conv2d_fft(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
                padding_mode="zeros") -> torch.Tensor:
-    """Convolution through the FFT, stride 1 and no dilation (Chapter 4).
+    """Convolution through the FFT, stride 1 and no dilation (Chapter 5).
 
     input (N, C_in, H, W), weight (C_out, C_in/groups, kH, kW), bias (C_out,) or
     None -> (N, C_out, H_out, W_out) with H_out = H + 2*p - kH + 1. "zeros" matches

@@ -1,9 +1,9 @@
-"""Convolution with a hand-derived backward pass, and a drop-in ``nn.Conv2d`` (Chapter 5).
+"""Convolution with a hand-derived backward pass, and a drop-in ``nn.Conv2d`` (Chapter 6).
 
 :class:`Conv2dFunction` is a ``torch.autograd.Function`` whose forward is im2col
 (one row per output pixel) and whose backward is the chapter's three formulas;
 :class:`Conv2d` is ``nn.Conv2d`` running it. Both are importable from
-:mod:`utils.conv`. Chapter 6 adds ``groups``, unbatched input, ``padding="same"``
+:mod:`utils.conv`. Chapter 7 adds ``groups``, unbatched input, ``padding="same"``
 / ``"valid"`` and every ``padding_mode`` of ``nn.Conv2d``.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ def block_diagonal_weight(weight: torch.Tensor, groups: int) -> torch.Tensor:
     Output channel o keeps its kernels at its own group's input channels and has
     zeros everywhere else, so a groups=1 convolution with the result equals the
     grouped convolution. Differentiable: the gradient of the dense weight flows
-    back to the grouped one, zeros dropped. Introduced in Chapter 6.
+    back to the grouped one, zeros dropped. Introduced in Chapter 7.
     """
     c_out = weight.shape[0]
     group_of = torch.arange(c_out, device=weight.device) // (c_out // groups)
@@ -51,7 +51,7 @@ def _unfold_rows(input: torch.Tensor, kernel_size, stride, padding, dilation) ->
 
 
 class Conv2dFunction(torch.autograd.Function):
-    """Convolution with a hand-derived backward pass (Chapter 5).
+    """Convolution with a hand-derived backward pass (Chapter 6).
 
     ``Conv2dFunction.apply(input, weight, bias, stride, padding, dilation, groups)``
     takes what ``F.conv2d`` takes: input (N, C_in, H, W) or (C_in, H, W), weight
@@ -71,7 +71,7 @@ class Conv2dFunction(torch.autograd.Function):
     (values and shape as ``F.conv2d``; ``.contiguous()`` gives the usual layout).
 
     ``apply`` checks the arguments and brings them to the form ``forward`` and
-    ``backward`` work with (Chapter 6): a batch, symmetric padding (an asymmetric
+    ``backward`` work with (Chapter 7): a batch, symmetric padding (an asymmetric
     ``"same"`` is applied to the input first) and ``groups=1``. A grouped weight
     becomes the block-diagonal dense weight it stands for
     (:func:`block_diagonal_weight`); autograd carries its gradient back to the
@@ -124,7 +124,7 @@ class Conv2dFunction(torch.autograd.Function):
 
 
 class Conv2d(nn.Conv2d):
-    """Drop-in replacement for ``nn.Conv2d`` that runs :class:`Conv2dFunction` (Chapter 5).
+    """Drop-in replacement for ``nn.Conv2d`` that runs :class:`Conv2dFunction` (Chapter 6).
 
     Same constructor, parameters and initialisation as ``nn.Conv2d`` (it *is* one);
     only the computation differs. input (N, C_in, H, W) or (C_in, H, W) ->

@@ -1,8 +1,8 @@
-"""Transposed convolution written from scratch (introduced in Chapter 6).
+"""Transposed convolution written from scratch (introduced in Chapter 7).
 
 A convolution with stride ``s`` maps an ``H``-pixel input to about ``H/s``
-outputs; its *transpose* (Chapter 3: the matrix Tᵀ, Chapter 5: the input
-gradient) maps back. :func:`conv_transpose2d` computes it the way Chapter 6
+outputs; its *transpose* (Chapter 4: the matrix Tᵀ, Chapter 6: the input
+gradient) maps back. :func:`conv_transpose2d` computes it the way Chapter 7
 explains, with nothing but an ordinary stride-1 convolution:
 
 1. insert ``s - 1`` zeros between neighbouring input pixels;
@@ -35,7 +35,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     (:func:`utils.shapes.conv_transpose_output_size`). It is the adjoint of
     ``F.conv2d(., weight, None, stride, padding, dilation, groups)``: the weight
     is laid out as that convolution's, which maps C_out channels to C_in.
-    Introduced in Chapter 6.
+    Introduced in Chapter 7.
     """
     input = as_tensor(input, "input", ndim=(3, 4), finite=False)
     weight = as_tensor(weight, "weight", ndim=4, finite=False)

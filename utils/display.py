@@ -14,7 +14,7 @@ import torch
 
 from ._validate import as_tensor, check_int
 
-__all__ = ["show_image", "show_images", "show_kernel", "pixel_table"]
+__all__ = ["show_image", "show_signed", "show_images", "show_kernel", "pixel_table"]
 
 
 def _to_image_array(im, name: str) -> np.ndarray:
@@ -51,6 +51,27 @@ def show_image(im, ax=None, title=None, *, figsize=None, cmap="gray", noframe=Tr
         ax.axis("off")
     if colorbar:
         ax.figure.colorbar(shown, ax=ax, fraction=0.046, pad=0.04)
+    return ax
+
+
+def show_signed(im, ax=None, title=None, lim=None, *, figsize=None):
+    """Draw a signed map, red for positive, blue for negative, white for 0 (Chapter 2).
+
+    ``lim`` sets the colour scale to [-lim, lim] (default: the largest magnitude), so that
+    several maps drawn with one ``lim`` can be compared. The image keeps a thin frame, so
+    white borders do not vanish. Returns the ``Axes``.
+    """
+    arr = _to_image_array(im, "im")
+    if arr.ndim != 2:
+        raise ValueError(f"im: expected a single-channel map, got shape {tuple(arr.shape)}")
+    if lim is None:
+        lim = float(np.abs(arr).max()) or 1.0
+    elif not isinstance(lim, (int, float)) or isinstance(lim, bool) or not lim > 0:
+        raise ValueError(f"lim: expected a positive number, got {lim!r}")
+    ax = show_image(arr, ax, title, figsize=figsize, cmap="RdBu_r", vmin=-lim, vmax=lim)
+    ax.axis("on")
+    ax.set_xticks([])
+    ax.set_yticks([])
     return ax
 
 

@@ -3,7 +3,7 @@
 All kernels are float32 tensors of shape (3, 3), written the way PyTorch uses
 them: ``F.conv2d`` computes a *cross-correlation*, so the weight at row ``i``,
 column ``j`` multiplies the pixel ``i`` rows below and ``j`` columns right of the
-window's top-left corner, with no flip (Chapter 4 explains the flip of a true
+window's top-left corner, with no flip (Chapter 5 explains the flip of a true
 convolution).
 """
 from __future__ import annotations
@@ -59,7 +59,7 @@ def apply_kernel(img, row: int, col: int, kernel) -> torch.Tensor:
     ``img`` is (H, W); ``kernel`` is (k, k) with ``k`` odd. Returns a 0-d tensor:
     the sum of the element-wise product of the kernel and the k x k window of the
     image centred on (row, col). The window must lie inside the image (use
-    padding, Chapter 8, to reach the border).
+    padding, Chapter 2, to reach the border).
     """
     img = as_tensor(img, "img", ndim=2)
     kernel = as_tensor(kernel, "kernel", ndim=2)

@@ -1,6 +1,6 @@
 """What oneDNN really runs for a PyTorch call on the CPU.
 
-Introduced in Chapter 2. With ``torch.backends.mkldnn.verbose`` on, oneDNN (the library
+Introduced in Chapter 3. With ``torch.backends.mkldnn.verbose`` on, oneDNN (the library
 behind ``F.conv2d`` on most CPUs) prints one line per primitive it executes: the
 operation (``convolution``, ``reorder``), the implementation (``jit:avx512_core``,
 ``jit:sse41``, ``gemm:jit``), the algorithm (``alg:convolution_direct``) and the memory

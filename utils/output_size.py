@@ -1,6 +1,6 @@
-"""Output sizes of convolution and pooling layers (introduced in Chapter 8).
+"""Output sizes of convolution and pooling layers (introduced in Chapter 2).
 
-Chapter 8, "Shapes: padding, stride, dilation, pooling and receptive field",
+Chapter 2, "Sliding windows: padding, stride, dilation and pooling",
 derives the one formula behind every layer's output size. Along one axis, with
 input size ``i``, kernel size ``k``, stride ``s``, padding ``p`` (zeros added on
 *each* side) and dilation ``d``::
@@ -103,7 +103,7 @@ def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):
     Every argument is an int or an ``(h, w)`` pair; the result is an int if
     every argument is an int, else an ``(h, w)`` pair. ``padding`` may also be
     ``"valid"`` (no padding) or ``"same"`` (output size = input size; like
-    PyTorch, only allowed with stride 1). Introduced in Chapter 8.
+    PyTorch, only allowed with stride 1). Introduced in Chapter 2.
 
     >>> conv_output_size(28, 3, stride=2, padding=1)
     14
@@ -149,7 +149,7 @@ def pool_output_size(size, kernel_size, stride=None, padding=0, dilation=1, ceil
 
     PyTorch also requires ``padding <= kernel_size / 2`` for pooling; larger
     padding raises ``ValueError``. Arguments are ints or ``(h, w)`` pairs; the
-    result is an int if every argument is an int, else a pair. Introduced in Chapter 8.
+    result is an int if every argument is an int, else a pair. Introduced in Chapter 2.
 
     >>> pool_output_size(7, 2)
     3
@@ -192,7 +192,7 @@ def conv_transpose_output_size(size, kernel_size, stride=1, padding=0, output_pa
     output size; ``output_padding`` (which must be smaller than the stride or
     than the dilation, as PyTorch requires) picks which one the transposed
     convolution gives back. Arguments are ints or ``(h, w)`` pairs; the result
-    is an int if every argument is an int, else a pair. Introduced in Chapter 8.
+    is an int if every argument is an int, else a pair. Introduced in Chapter 2.
 
     >>> conv_transpose_output_size(14, 3, stride=2, padding=1, output_padding=1)
     28
@@ -230,7 +230,7 @@ def same_padding(kernel_size, dilation=1):
     odd (an even one would need half a pixel more on one side; PyTorch's
     ``padding='same'`` then pads one extra row/column at the bottom/right).
     Returns an int if both arguments are ints, else an ``(h, w)`` pair.
-    Introduced in Chapter 8.
+    Introduced in Chapter 2.
 
     >>> same_padding(3), same_padding(3, dilation=2), same_padding((1, 5))
     (1, 2, (0, 2))

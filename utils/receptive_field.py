@@ -1,4 +1,4 @@
-"""Receptive fields of a stack of convolution and pooling layers (introduced in Chapter 8).
+"""Receptive fields of a stack of convolution and pooling layers (introduced in Chapter 9).
 
 :func:`receptive_field` follows a whole stack of layers and reports, after each layer, how
 many input pixels one output unit sees (``rf``) and how far apart in the input two
@@ -133,7 +133,7 @@ def receptive_field(layers, input_size=None) -> list[LayerGeometry]:
 
     Convention: every field is an int (``start`` a float) when the whole stack
     and ``input_size`` are square -- the usual case -- and otherwise an
-    ``(h, w)`` pair in every row. Introduced in Chapter 8.
+    ``(h, w)`` pair in every row. Introduced in Chapter 9.
 
     >>> two = [nn.Conv2d(1, 1, 3, stride=2, padding=1), nn.Conv2d(1, 1, 3, stride=2, padding=1)]
     >>> [(r.rf, r.jump, r.size) for r in receptive_field(two, input_size=28)]

@@ -1,6 +1,6 @@
-"""The roofline model for a convolution layer, and the measurements Chapter 7 explains with it.
+"""The roofline model for a convolution layer, and the measurements Chapter 8 explains with it.
 
-Introduced in Chapter 7. A processor can do at most P floating-point operations per
+Introduced in Chapter 8. A processor can do at most P floating-point operations per
 second (its compute ceiling) and move at most beta bytes per second to and from memory
 (its bandwidth). A computation that does F FLOPs on Q bytes has the *arithmetic
 intensity* I = F / Q FLOP/byte, and can run at most at ``min(P, I * beta)`` FLOP/s: the

@@ -1,4 +1,4 @@
-"""A shape table for any model, found by running it once on zeros (introduced in Chapter 8).
+"""A shape table for any model, found by running it once on zeros (introduced in Chapter 9).
 
 :func:`shape_table` works in two steps, each its own function:
 
@@ -187,7 +187,7 @@ def record_shapes(model, input_shape, *, dtype=torch.float32) -> Recording:
     """Run a deep copy of ``model`` (eval mode, no grad, random state restored) once on zeros of
     ``input_shape`` and record every leaf layer and every shape-changing function between
     layers. Never raises because of the model: an error is kept in the :class:`Recording`.
-    Introduced in Chapter 8.
+    Introduced in Chapter 9.
     """
     _check_arguments(model, input_shape, dtype)
     with torch.random.fork_rng(devices=[]):
@@ -281,7 +281,7 @@ def shape_table(model, input_shape, *, dtype=torch.float32) -> ShapeReport:
     does not keep the number of elements), what to change. It never raises
     because of the model; only bad arguments raise (``TypeError``/``ValueError``).
 
-    Returns a :class:`ShapeReport`; ``print`` it. Introduced in Chapter 8.
+    Returns a :class:`ShapeReport`; ``print`` it. Introduced in Chapter 9.
     """
     rec = record_shapes(model, input_shape, dtype=dtype)
     failed_at, explanation = explain_failure(rec) if rec.error is not None else (None, "")

@@ -1,6 +1,6 @@
-"""Shapes: output sizes, receptive fields and a shape table (introduced in Chapter 8).
+"""Shapes: output sizes, receptive fields and a shape table (introduced in Chapters 2 and 9).
 
-Chapter 8, "Shapes: padding, stride, dilation, pooling and receptive field", uses three
+Chapters 2 ("Sliding windows") and 9 ("Shapes in a network") use three
 small modules, gathered here so that a chapter imports them from one place:
 
 * :mod:`utils.output_size` -- the one output-size formula behind every layer

@@ -1,6 +1,6 @@
 """Timing on the reader's machine: interleaved repeats, medians and readable units.
 
-Introduced in Chapter 2. Every chapter that says "A is faster than B" measures it with
+Introduced in Chapter 3. Every chapter that says "A is faster than B" measures it with
 :func:`time_interleaved`, which runs the candidates in turn (A, B, C, A, B, C, ...) so
 that a burst of background load hits all of them alike, and reports per candidate the
 median, min and max seconds per call. :func:`ratio` compares two candidates round by

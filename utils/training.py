@@ -1,6 +1,6 @@
-"""A small, readable training loop and the metrics around it (introduced in Chapter 9).
+"""A small, readable training loop and the metrics around it (introduced in Chapter 10).
 
-Chapter 9, "Training a convolutional network", trains small CNNs on the book's MNIST
+Chapter 10, "Training a convolutional network", trains small CNNs on the book's MNIST
 subset with :func:`fit`, a plain loop you can read in one go::
 
     for each epoch:
@@ -44,7 +44,7 @@ def conv_block(ni: int, nf: int, act: bool = True, bn: bool = False, conv_cls=nn
     """3x3 convolution with stride 2 (halves the image) [+ batch norm] [+ ReLU].
 
     ``ni`` -> ``nf`` channels; ``conv_cls`` builds the convolution (``nn.Conv2d``, or the
-    book's ``utils.conv.Conv2d``). Introduced in Chapter 9.
+    book's ``utils.conv.Conv2d``). Introduced in Chapter 10.
     """
     ni, nf = check_int(ni, "ni", minimum=1), check_int(nf, "nf", minimum=1)
     layers = [conv_cls(ni, nf, kernel_size=3, stride=2, padding=1)]
@@ -57,16 +57,16 @@ def conv_block(ni: int, nf: int, act: bool = True, bn: bool = False, conv_cls=nn
 
 def simple_cnn(conv_cls=nn.Conv2d) -> nn.Sequential:
     """The fast.ai lesson's simple CNN: 4-8-16-16-10 channels, 28x28 -> 1x1, no batch norm;
-    (N, 1, 28, 28) -> (N, 10) logits. Introduced in Chapter 9."""
+    (N, 1, 28, 28) -> (N, 10) logits. Introduced in Chapter 10."""
     return nn.Sequential(conv_block(1, 4, conv_cls=conv_cls), conv_block(4, 8, conv_cls=conv_cls),
                          conv_block(8, 16, conv_cls=conv_cls), conv_block(16, 16, conv_cls=conv_cls),
                          conv_block(16, 10, act=False, conv_cls=conv_cls), nn.Flatten())
 
 
 def tuned_cnn(width: int = 8, bn: bool = True, conv_cls=nn.Conv2d) -> nn.Sequential:
-    """Chapter 9's tuned network: ``width``-2w-4w-8w-10 channels, each 3x3 convolution with
+    """Chapter 10's tuned network: ``width``-2w-4w-8w-10 channels, each 3x3 convolution with
     stride 2 [+ batch norm] + ReLU (none after the last); (N, 1, 28, 28) -> (N, 10) logits.
-    The chapter trains ``tuned_cnn(width=16)``. Introduced in Chapter 9."""
+    The chapter trains ``tuned_cnn(width=16)``. Introduced in Chapter 10."""
     w = check_int(width, "width", minimum=1)
     return nn.Sequential(conv_block(1, w, bn=bn, conv_cls=conv_cls),
                          conv_block(w, 2 * w, bn=bn, conv_cls=conv_cls),

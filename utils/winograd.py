@@ -1,6 +1,6 @@
 """Winograd's minimal filtering for 3x3 convolutions: F(2x2, 3x3) and F(4x4, 3x3).
 
-Introduced in Chapter 7.
+Introduced in Chapter 8.
 
 A direct 3x3 convolution spends 9 multiplies on every output pixel, for every pair of
 input and output channels: 36 for a 2x2 block of outputs, 144 for a 4x4 block. Winograd's

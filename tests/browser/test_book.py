@@ -138,7 +138,7 @@ def test_arithmetic_explorer_works_without_a_kernel(offline_page, book_url):
     from utils.shapes import conv_output_size
 
     pg = offline_page
-    ex = open_static_playground(pg, book_url, "notebooks/08_shapes.html", "arithmetic-explorer",
+    ex = open_static_playground(pg, book_url, "notebooks/02_sliding_windows.html", "arithmetic-explorer",
                                 "arithmetic_explorer")
     assert ex.get_attribute("data-output") == str(conv_output_size(5, 3)) == "3"
     grid_before = ex.locator("svg.ae-grid").inner_html()
@@ -169,7 +169,7 @@ def test_origin_explorer_works_without_a_kernel(offline_page, book_url):
     """The precomputed kernel-origin explorer: rolling the kernel's centre to the origin
     makes the FFT agree with circular F.conv2d."""
     pg = offline_page
-    ex = open_static_playground(pg, book_url, "notebooks/04_fft_periodic.html", "origin-explorer",
+    ex = open_static_playground(pg, book_url, "notebooks/05_fft_periodic.html", "origin-explorer",
                                 "origin_explorer")
     assert float(ex.get_attribute("data-maxdiff")) > 0.1          # corner at the origin: shifted
     ex.locator("input.oe-dy").fill("-1")

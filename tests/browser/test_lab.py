@@ -136,7 +136,7 @@ def test_kernel_editor_live(lab_page, lab_url):
 
 def test_arithmetic_explorer_live(lab_page, lab_url):
     pg = lab_page
-    ex, img, src0 = open_playground(pg, lab_url, "notebooks/08_shapes.ipynb",
+    ex, img, src0 = open_playground(pg, lab_url, "notebooks/02_sliding_windows.ipynb",
                                     "convbook-arithmetic-explorer")
     message = ex.locator(".widget-html .widget-html-content").last     # the explorer's message line
     expect(message).to_contain_text("output 3×3")

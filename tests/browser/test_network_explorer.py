@@ -1,4 +1,4 @@
-"""The network explorer of Chapter 9 in the built book: its JavaScript forward pass agrees
+"""The network explorer of Chapter 10 in the built book: its JavaScript forward pass agrees
 with PyTorch on every validation digit, drawing with the mouse updates every view, the
 receptive fields are those of utils.receptive_field, and the page stays offline."""
 import base64
@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from browser_support import HTML, ROOT, real_console_errors
 
-PAGE = "notebooks/09_training.html"
+PAGE = "notebooks/10_training.html"
 SCREENSHOT = ROOT / "book" / "static" / "screenshot_network_explorer.png"
 
 

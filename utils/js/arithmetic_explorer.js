@@ -1,4 +1,4 @@
-// The arithmetic explorer of Chapter 8, computed in the browser: no Python kernel needed.
+// The arithmetic explorer of Chapter 2, computed in the browser: no Python kernel needed.
 // Called as ArithmeticExplorer(root, data) with data = {start: {size, kernel, stride, padding,
 // dilation}, limits: {name: [min, max]}}; it builds a slider per setting and shows the (padded)
 // input grid, every position of the kernel's top-left corner, the footprint of one position,

@@ -1,4 +1,4 @@
-// The network explorer of Chapter 9: the chapter's trained network (batch norm folded into
+// The network explorer of Chapter 10: the chapter's trained network (batch norm folded into
 // its convolutions) runs here in the browser, no Python kernel needed. Called as
 // NetworkExplorer(root, data) with data from utils/playground/network.py: {layers: [{shape:
 // [out, in, k, k], stride, padding, relu, rf, jump, start, size, weight, bias}], digits,

@@ -1,4 +1,4 @@
-// The kernel-origin explorer of Chapter 4, without a Python kernel: the FFT results for
+// The kernel-origin explorer of Chapter 5, without a Python kernel: the FFT results for
 // every roll of the zero-padded kernel were computed in Python (utils.playground.
 // fft_with_origin) and embedded in the page; the sliders choose which one is shown.
 // Called as OriginExplorer(root, data) with data = {k, h, w, reference: [h*w],

@@ -1,5 +1,5 @@
 """Interactive playgrounds: the kernel editor (Chapter 1), the kernel-origin explorer
-(Chapter 4), the arithmetic explorer (Chapter 8) and the network explorer (Chapter 9), one
+(Chapter 5), the arithmetic explorer (Chapter 2) and the network explorer (Chapter 10), one
 module each.
 
 Each playground comes in two forms:

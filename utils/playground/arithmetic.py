@@ -1,4 +1,4 @@
-"""The arithmetic explorer (introduced in Chapter 8): input size, kernel size, stride,
+"""The arithmetic explorer (introduced in Chapter 2): input size, kernel size, stride,
 padding and dilation, and the output size they give.
 
 :func:`arithmetic_setting` is what it computes, :func:`arithmetic_explorer_html` its
@@ -25,7 +25,7 @@ LIMITS = {"size": (1, 12), "kernel": (1, 7), "stride": (1, 4), "padding": (0, 4)
 
 
 def arithmetic_setting(size, kernel_size, stride=1, padding=0, dilation=1) -> dict:
-    """Everything the arithmetic explorer shows for one setting (Chapter 8).
+    """Everything the arithmetic explorer shows for one setting (Chapter 2).
 
     Returns ``{"output": o, "positions": [(row, col), ...], "torch_shape": (o, o),
     "message": text}`` where ``positions`` are the top-left corners of the kernel in the
@@ -58,7 +58,7 @@ def _start(size, kernel_size, stride, padding, dilation) -> dict:
 
 
 def arithmetic_explorer_html(size=5, kernel_size=3, stride=1, padding=0, dilation=1, element_id=None):
-    """The arithmetic explorer as a self-contained HTML/JavaScript component (Chapter 8).
+    """The arithmetic explorer as a self-contained HTML/JavaScript component (Chapter 2).
 
     Sliders for input size, kernel size, stride, padding and dilation; it draws the padded
     input with every kernel position and prints the output size, or why the setting is
@@ -81,7 +81,7 @@ def _arithmetic_figure(size, kernel_size, stride, padding, dilation, setting):
 
 
 def arithmetic_explorer(size=5, kernel_size=3, stride=1, padding=0, dilation=1):
-    """The live arithmetic explorer (Chapter 8): ipywidgets sliders; the drawing and the
+    """The live arithmetic explorer (Chapter 2): ipywidgets sliders; the drawing and the
     output size are recomputed with ``utils.shapes`` and checked against ``F.conv2d``."""
     import ipywidgets as W
 

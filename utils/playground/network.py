@@ -1,4 +1,4 @@
-"""The network explorer (introduced in Chapter 9): the chapter's trained network running in
+"""The network explorer (introduced in Chapter 10): the chapter's trained network running in
 the page, on a digit the reader draws.
 
 :func:`fold_batchnorm` turns every convolution + batch norm pair into one convolution (in
@@ -33,7 +33,7 @@ def _layers(model):
 
 def fold_batchnorm(model) -> nn.Sequential:
     """A copy of ``model`` with each ``BatchNorm2d`` folded into the ``Conv2d`` before it
-    (Chapter 9).
+    (Chapter 10).
 
     In evaluation mode batch norm is the affine map ``y = (x - mean) / sqrt(var + eps) * gamma
     + beta`` per channel, so ``conv`` then ``bn`` is one convolution with weights
@@ -136,7 +136,7 @@ def network_from_data(data: dict) -> nn.Sequential:
 
 
 def network_explorer_html(model, digits, labels, preds, element_id=None):
-    """The network explorer as a self-contained HTML/JavaScript component (Chapter 9).
+    """The network explorer as a self-contained HTML/JavaScript component (Chapter 10).
 
     A canvas to draw a digit on (mouse or touch), the 28×28 input the network sees, the
     class probabilities, every layer's feature maps (click a cell to see its receptive

@@ -1,4 +1,4 @@
-"""The kernel-origin explorer (introduced in Chapter 4): where the kernel's centre sits
+"""The kernel-origin explorer (introduced in Chapter 5): where the kernel's centre sits
 decides whether FFT convolution matches circular ``F.conv2d``.
 
 :func:`fft_with_origin` is what it computes, :func:`origin_explorer_html` its browser form
@@ -20,7 +20,7 @@ __all__ = ["fft_with_origin", "origin_explorer_html", "origin_explorer"]
 
 def fft_with_origin(image, kernel, shift=(0, 0)) -> torch.Tensor:
     """Circular cross-correlation of one (H, W) image with a (k, k) kernel via the FFT,
-    with the zero-padded kernel rolled by ``shift`` before transforming (Chapter 4).
+    with the zero-padded kernel rolled by ``shift`` before transforming (Chapter 5).
 
     ``shift=(0, 0)`` leaves the kernel's top-left weight at the origin, which gives the
     correlation shifted by ``k // 2`` pixels; ``shift=(-(k // 2), -(k // 2))`` puts the
@@ -53,7 +53,7 @@ def _rounded(t) -> list:
 
 
 def origin_explorer_html(image, kernel, element_id=None):
-    """The kernel-origin explorer as a self-contained HTML/JavaScript component (Chapter 4).
+    """The kernel-origin explorer as a self-contained HTML/JavaScript component (Chapter 5).
 
     ``image`` (H, W) and ``kernel`` (k, k) with H, W <= 32. The FFT result for every roll
     (dy, dx) in -k..k is computed here with :func:`fft_with_origin` and embedded in the
@@ -78,7 +78,7 @@ def origin_explorer_html(image, kernel, element_id=None):
 
 
 def origin_explorer(image, kernel):
-    """The live kernel-origin explorer (Chapter 4): sliders roll the zero-padded kernel
+    """The live kernel-origin explorer (Chapter 5): sliders roll the zero-padded kernel
     and the figure compares the FFT result with circular ``F.conv2d``."""
     import ipywidgets as W
 
