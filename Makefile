@@ -5,6 +5,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# uv installs requirements.txt in seconds where pip takes minutes; like pip it looks in
+# PIP_FIND_LINKS (a folder of local wheels, such as the CPU build of torch) when it is set
+UV := uv==0.13.9
+FIND_LINKS := $(if $(PIP_FIND_LINKS),--find-links $(PIP_FIND_LINKS))
 # silence a debugger warning that ipykernel prints on every kernel start
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # every kernel gets encrypted sockets, so none warns "running over TCP without encryption"
@@ -25,8 +29,8 @@ help:
 venv: $(STAMP)
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip 2>&1 | grep -v "is ignored" || true
-	$(BIN)/python -m pip install --quiet -r requirements.txt 2>&1 | grep -v "is ignored" ; test $${PIPESTATUS[0]} -eq 0
+	$(BIN)/python -m pip install --quiet $(UV) 2>&1 | grep -v "is ignored" ; test $${PIPESTATUS[0]} -eq 0
+	$(BIN)/uv pip install --quiet --python $(BIN)/python $(FIND_LINKS) -r requirements.txt
 	@touch $(STAMP)
 
 ## assets: MathJax, require.js and the widget manager vendored from npm for offline pages
