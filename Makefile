@@ -5,10 +5,11 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# uv installs requirements.txt in seconds where pip takes minutes; like pip it looks in
-# PIP_FIND_LINKS (a folder of local wheels, such as the CPU build of torch) when it is set
+# uv installs requirements.txt in seconds where pip takes minutes; like pip it looks in the
+# folders of local wheels pip is configured with (find-links: pip.conf or PIP_FIND_LINKS),
+# where a machine may keep the CPU build of torch
 UV := uv==0.13.9
-FIND_LINKS := $(if $(PIP_FIND_LINKS),--find-links $(PIP_FIND_LINKS))
+FIND_LINKS = $(foreach d,$(sort $(PIP_FIND_LINKS) $(shell $(PYTHON) -m pip config get global.find-links 2>/dev/null)),--find-links $(d))
 # silence a debugger warning that ipykernel prints on every kernel start
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # every kernel gets encrypted sockets, so none warns "running over TCP without encryption"
