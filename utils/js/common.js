@@ -45,4 +45,42 @@ const Playground = {
       return t >= 0 ? `rgb(255,${a},${a})` : `rgb(${a},${a},255)`;
     };
   },
+  // any SVG element (el makes only svg and rect ones): svgEl("text", {x, y}, "label")
+  svgEl(tag, attrs, ...children) {
+    const e = document.createElementNS("http://www.w3.org/2000/svg", tag);
+    Object.entries(attrs || {}).forEach(([k, v]) => e.setAttribute(k, v));
+    children.forEach((c) => e.append(c));
+    return e;
+  },
+  // a labelled <select> of options (strings); returns {label, input}
+  select(text, cls, options, value) {
+    const input = Playground.el("select", {class: cls, "aria-label": text},
+                                ...options.map((o) => Playground.el("option", {value: o}, o)));
+    input.value = value;
+    return {label: Playground.el("label", {style: "display:block"}, `${text} `, input), input};
+  },
+  // a labelled checkbox; returns {label, input}
+  checkbox(text, cls, checked) {
+    const input = Playground.el("input", {class: cls, type: "checkbox", "aria-label": text});
+    input.checked = Boolean(checked);
+    return {label: Playground.el("label", {style: "display:block"}, input, ` ${text}`), input};
+  },
+  // a <code> line with a copy button: the clipboard where the page may use it, else the
+  // line is selected for Ctrl+C; returns {box, code, button}
+  copyable(cls) {
+    const code = Playground.el("code", {class: cls, style: "white-space:pre-wrap"});
+    const button = Playground.el("button", {class: `${cls}-copy`, type: "button", style: "margin-right:6px"}, "copy");
+    const select = () => {
+      const range = document.createRange();
+      range.selectNodeContents(code);
+      window.getSelection().removeAllRanges();
+      window.getSelection().addRange(range);
+      button.textContent = "selected: Ctrl+C";
+    };
+    button.addEventListener("click", () => {
+      if (!navigator.clipboard || !window.isSecureContext) return select();
+      navigator.clipboard.writeText(code.textContent).then(() => { button.textContent = "copied"; }, select);
+    });
+    return {box: Playground.el("div", {style: "margin:2px 0"}, button, code), code, button};
+  },
 };
