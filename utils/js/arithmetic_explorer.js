@@ -123,7 +123,7 @@ function ArithmeticExplorer(root, data) {
     const key = src[R][C] ? src[R][C].join() : `zero ${R},${C}`;
     const same = (a, b) => (src[a][b] ? src[a][b].join() : `zero ${a},${b}`) === key;
     cells.forEach((line, a) => line.forEach((rect, b) => {
-      if (same(a, b)) { rect.classList.add("ae-src"); rect.setAttribute("stroke", "#d62728"); }
+      if (same(a, b)) { rect.classList.add("ae-src"); rect.setAttribute("fill", "#ffd54f"); rect.setAttribute("stroke", "#d62728"); }
     }));
     outs.forEach((line, r) => line.forEach((rect, c) => {
       if (taps.some(([da, db]) => same(r * v.stride + da, c * v.stride + db))) {
@@ -214,7 +214,7 @@ function ArithmeticExplorer(root, data) {
     for (let j = 0; j < cout; j++) cell(channels, x(j, cout), 75, 24, "#d5ecd4", `y${j}`, `output channel ${j}`, {});
     if (!ok) { weights.textContent = `No weight: ${res.why}. PyTorch raises ${res.error}`; return; }
     const n = cout * (cin / g) * k * k;
-    const kind = g === 1 ? `dense (groups=1): every output channel reads all ${cin} input channels`
+    const kind = g === 1 ? `dense (groups=1): every output channel reads all ${cin} input channel${cin > 1 ? "s" : ""}`
       : g === cin ? "depthwise (groups=in_channels): each output channel reads one input channel"
       : `${g} groups: each output channel reads ${cin / g} of the ${cin} input channels`;
     weights.textContent = `${kind}. Weight shape (out, in/groups, k, k) = (${cout}, ${cin / g}, ${k}, ${k}): ` +
