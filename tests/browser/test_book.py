@@ -141,26 +141,36 @@ def test_arithmetic_explorer_works_without_a_kernel(offline_page, book_url):
     ex = open_static_playground(pg, book_url, "notebooks/02_sliding_windows.html", "arithmetic-explorer",
                                 "arithmetic_explorer")
     assert ex.get_attribute("data-output") == str(conv_output_size(5, 3)) == "3"
-    grid_before = ex.locator("svg.ae-grid").inner_html()
+    grid_before = ex.locator("svg.ae-out").inner_html()
 
     ex.locator("input.ae-stride").fill("2")
     expect(ex.locator(".ae-stride-value")).to_have_text("2")
     assert ex.get_attribute("data-output") == str(conv_output_size(5, 3, stride=2)) == "2"
-    assert ex.locator("svg.ae-grid").inner_html() != grid_before
+    assert ex.locator("svg.ae-out").inner_html() != grid_before
 
     # a known setting end to end: 7x7 input, 3x3 kernel, stride 2, padding 1, dilation 2
-    for name, value in [("size", 7), ("padding", 1), ("dilation", 2)]:
+    for name, value in [("size", 7), ("width", 7), ("padding", 1), ("dilation", 2)]:
         ex.locator(f"input.ae-{name}").fill(str(value))
     expected = conv_output_size(7, 3, stride=2, padding=1, dilation=2)
     assert ex.get_attribute("data-output") == str(expected)
     assert f"Output: {expected} × {expected}" in ex.locator(".ae-result").inner_text()
     ex.screenshot(path=str(SHOTS / "playground_book_arithmetic_explorer_after.png"))
 
-    # an impossible setting explains itself
+    # hovering an output cell lights the 3x3 window it reads
+    ex.locator("svg.ae-out rect").first.hover()
+    assert ex.locator("svg.ae-grid rect.ae-hl").count() == 9
+
+    # an impossible setting explains itself, in PyTorch's words
+    from utils.playground import arithmetic_setting
     ex.locator("input.ae-size").fill("2")
+    ex.locator("input.ae-width").fill("2")
     ex.locator("input.ae-padding").fill("0")
     assert ex.get_attribute("data-output") == "impossible"
-    assert "Impossible" in ex.locator(".ae-result").inner_text()
+    result = ex.locator(".ae-result").inner_text()
+    assert "Impossible" in result and arithmetic_setting(2, 3, 2, 0, 2, "zeros", 4, 8)["error"] in result
+    ex.locator("input.ae-padding").fill("2")
+    ex.locator("select.ae-mode").select_option("reflect")       # reflect padding 2 on 2 pixels
+    assert arithmetic_setting(2, 3, 2, 2, 2, "reflect", 4, 8)["error"] in ex.locator(".ae-result").inner_text()
     assert "live widgets" not in pg.locator("main").inner_text()
     assert pg.external == []
 

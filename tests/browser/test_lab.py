@@ -140,9 +140,10 @@ def test_arithmetic_explorer_live(lab_page, lab_url):
                                     "convbook-arithmetic-explorer")
     message = ex.locator(".widget-html .widget-html-content").last     # the explorer's message line
     expect(message).to_contain_text("output 3×3")
+    expect(message).to_contain_text("weight (1, 1, 3, 3)")
     ex.screenshot(path=str(SHOTS / "playground_lab_arithmetic_explorer_before.png"))
 
-    stride = ex.locator(".widget-slider").nth(2)                 # size, kernel, stride, padding, dilation
+    stride = ex.locator(".widget-slider").nth(2)      # size, kernel, stride, padding, dilation, channels
     handle = stride.locator(".noUi-handle")
     handle.focus()
     handle.press("ArrowRight")                                  # stride 1 -> 2
