@@ -42,8 +42,13 @@ PY
     jupyter-book build . --config _build/_config.render.yml --all -W -n --keep-going -q
 }
 stage unit "unit tests and doctests" $PYTEST tests utils --ignore=tests/browser --doctest-modules -q -p no:playwright
+# one worker per core, each taking whole notebooks (--dist loadfile: a notebook's cells share
+# one kernel, in order); the notebooks with the most cells are handed out first. Each kernel
+# computes on one thread, so that the workers do not compete for the cores inside the
+# notebooks' timing comparisons (every assert must hold at 1 thread: make test-other-cpu)
 stage nbval "notebooks match a fresh run (nbval)" \
-    $PYTEST --nbval notebooks --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg -q -p no:playwright
+    env OMP_NUM_THREADS="${NBVAL_THREADS:-1}" $PYTEST --nbval notebooks --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg -q -p no:playwright \
+    -n "${NBVAL_WORKERS:-auto}" --dist loadfile
 stage book "book build from the verified outputs (-W)" render_book
 stage browser "real browser: built book and JupyterLab" browser_stage
 TOTAL=$(( $(date +%s) - T0 ))
