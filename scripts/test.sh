@@ -28,7 +28,8 @@ browser_stage() {
         echo "Install it with: sudo apt-get install chromium   (or set CHROMIUM=/path/to/chromium)" >&2
         return 1
     fi
-    $PYTEST tests/browser -q
+    # a worker per core, each taking whole test files (one JupyterLab, one static server each)
+    $PYTEST tests/browser -q -n "${BROWSER_WORKERS:-auto}" --dist loadfile
 }
 render_book() {
     # _config.yml stays the one place for execution settings: this copy differs only in
