@@ -3,13 +3,15 @@
 Usage:
     python scripts/execute_notebooks.py notebooks/01_kernels_by_hand.ipynb [...]
     python scripts/execute_notebooks.py --no-write --report times.json notebooks/*.ipynb
+    python scripts/execute_notebooks.py --no-write --jobs 2 notebooks/*.ipynb
 
 Each notebook runs in a fresh kernel with its own folder as the working directory. By
 default outputs and execution counts are saved into the file (nbval compares against them);
 with ``--no-write`` the file is left alone (a check that every cell runs, used by
 ``make test-other-cpu`` and ``make bench``). The time of each notebook is printed and, with
 ``--report FILE``, written as JSON. A cell that raises stops that notebook and the script
-exits non-zero after trying the others.
+exits non-zero after trying the others. ``--jobs N`` runs N notebooks at a time, each in its
+own process (the largest files first); timings then include the competition for the cores.
 
 The kernel manager provisions CurveZMQ keys for the kernel (``transport_encryption``), so
 the kernel talks over encrypted sockets and prints no "running over TCP without
@@ -22,6 +24,7 @@ import argparse
 import json
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -47,21 +50,36 @@ def execute(path: Path, *, timeout: int = 600, write: bool = True) -> float:
     return elapsed
 
 
+def _run(path: Path, timeout: int, write: bool) -> tuple[float | None, str | None]:
+    """``execute`` for a worker process: (seconds, None), or (None, the error's text)."""
+    try:
+        return execute(path, timeout=timeout, write=write), None
+    except CellExecutionError as err:
+        return None, str(err)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("notebooks", nargs="+", type=Path)
     ap.add_argument("--no-write", action="store_true", help="do not save the outputs into the notebooks")
     ap.add_argument("--report", type=Path, help="write {notebook: seconds} as JSON to this file")
     ap.add_argument("--timeout", type=int, default=600, help="seconds per cell (default 600)")
+    ap.add_argument("--jobs", type=int, default=1, help="notebooks run at a time (default 1)")
     args = ap.parse_args(argv)
+    if args.jobs < 1:
+        ap.error(f"--jobs: expected at least 1, got {args.jobs}")
     times, failed = {}, []
-    for p in args.notebooks:
-        try:
-            times[p.name] = execute(p, timeout=args.timeout, write=not args.no_write)
-            print(f"{p}: executed in {times[p.name]:.1f} s", flush=True)
-        except CellExecutionError as err:
-            failed.append(p.name)
-            print(f"{p}: FAILED\n{err}", flush=True)
+    order = sorted(args.notebooks, key=lambda p: -p.stat().st_size) if args.jobs > 1 else args.notebooks
+    with ProcessPoolExecutor(args.jobs) as pool:      # a fresh process per worker, even for one
+        futures = {p: pool.submit(_run, p, args.timeout, not args.no_write) for p in order}
+        for p in args.notebooks:
+            elapsed, error = futures[p].result()
+            if error is None:
+                times[p.name] = elapsed
+                print(f"{p}: executed in {elapsed:.1f} s", flush=True)
+            else:
+                failed.append(p.name)
+                print(f"{p}: FAILED\n{error}", flush=True)
     print(f"total: {sum(times.values()):.1f} s for {len(times)} notebook(s)"
           + (f"; failed: {', '.join(failed)}" if failed else ""), flush=True)
     if args.report:

@@ -218,7 +218,7 @@ function ArithmeticExplorer(root, data) {
       : g === cin ? "depthwise (groups=in_channels): each output channel reads one input channel"
       : `${g} groups: each output channel reads ${cin / g} of the ${cin} input channels`;
     weights.textContent = `${kind}. Weight shape (out, in/groups, k, k) = (${cout}, ${cin / g}, ${k}, ${k}): ` +
-      `${n} weights + ${cout} biases = ${n + cout} parameters.`;
+      `${n} weights + ${cout} ${cout === 1 ? "bias" : "biases"} = ${n + cout} parameters.`;
   }
 
   names.forEach((n) => sliders[n].input.addEventListener("input", update));
