@@ -7,7 +7,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # uv installs requirements.txt in seconds where pip takes minutes; like pip it looks in the
 # folders of local wheels pip is configured with (find-links: pip.conf or PIP_FIND_LINKS),
-# where a machine may keep the CPU build of torch
+# where a machine may keep the CPU build of torch. --compile-bytecode: uv, unlike pip, leaves
+# the .pyc files to the first import, and where PYTHONDONTWRITEBYTECODE is set every process
+# (every kernel, every test worker) would compile torch's sources again: 3 s per import of torch
 UV := uv==0.13.9
 FIND_LINKS = $(foreach d,$(sort $(PIP_FIND_LINKS) $(shell $(PYTHON) -m pip config get global.find-links 2>/dev/null)),--find-links $(d))
 # silence a debugger warning that ipykernel prints on every kernel start
@@ -19,7 +21,7 @@ export JUPYTER_DEFAULT_PROVISIONER_NAME := convbook-encrypted
 OTHER_CPU := ATEN_CPU_CAPABILITY=default DNNL_MAX_CPU_ISA=SSE41 MKL_ENABLE_INSTRUCTIONS=SSE4_2
 NB ?= notebooks/*.ipynb
 JOBS ?= $(shell nproc 2>/dev/null || echo 1)
-NBVAL := --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg -p no:playwright
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg -p no:playwright -p no:hypothesispytest
 
 .PHONY: help book test unit nbval lint browser test-other-cpu lab execute bench readme readme-times assets venv clean
 
@@ -32,7 +34,7 @@ venv: $(STAMP)
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet $(UV) 2>&1 | grep -v "is ignored" ; test $${PIPESTATUS[0]} -eq 0
-	$(BIN)/uv pip install --quiet --python $(BIN)/python $(FIND_LINKS) -r requirements.txt
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode $(FIND_LINKS) -r requirements.txt
 	@touch $(STAMP)
 
 ## assets: MathJax, require.js and the widget manager vendored from npm for offline pages

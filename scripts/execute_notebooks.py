@@ -4,6 +4,7 @@ Usage:
     python scripts/execute_notebooks.py notebooks/01_kernels_by_hand.ipynb [...]
     python scripts/execute_notebooks.py --no-write --report times.json notebooks/*.ipynb
     python scripts/execute_notebooks.py --no-write --jobs 2 notebooks/*.ipynb
+    python scripts/execute_notebooks.py --print-order notebooks/*.ipynb
 
 Each notebook runs in a fresh kernel with its own folder as the working directory. By
 default outputs and execution counts are saved into the file (nbval compares against them);
@@ -11,7 +12,10 @@ with ``--no-write`` the file is left alone (a check that every cell runs, used b
 ``make test-other-cpu`` and ``make bench``). The time of each notebook is printed and, with
 ``--report FILE``, written as JSON. A cell that raises stops that notebook and the script
 exits non-zero after trying the others. ``--jobs N`` runs N notebooks at a time, each in its
-own process (the largest files first); timings then include the competition for the cores.
+own process; timings then include the competition for the cores. Several at a time start
+with the slowest (``slowest_first``), so that no long notebook is left running alone at the
+end; ``--print-order`` only prints that order (scripts/test.sh hands nbval's notebooks to its
+workers in it).
 
 The kernel manager provisions CurveZMQ keys for the kernel (``transport_encryption``), so
 the kernel talks over encrypted sockets and prints no "running over TCP without
@@ -31,6 +35,21 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from traitlets.config import Config
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "results.json"
+
+
+def slowest_first(paths: list[Path]) -> list[Path]:
+    """``paths`` ordered by the seconds each notebook took in the last `make bench`
+    (benchmarks/results.json), slowest first; a notebook it did not time counts as the
+    median of those it did."""
+    try:
+        known = json.loads(BENCH.read_text())["notebooks"]["per_notebook_s"]
+    except (OSError, KeyError, ValueError):
+        known = {}
+    times = sorted(known.values())
+    default = times[len(times) // 2] if times else 0.0
+    return sorted(paths, key=lambda p: -known.get(p.name, default))
 
 
 def kernel_config() -> Config:
@@ -65,11 +84,16 @@ def main(argv=None) -> int:
     ap.add_argument("--report", type=Path, help="write {notebook: seconds} as JSON to this file")
     ap.add_argument("--timeout", type=int, default=600, help="seconds per cell (default 600)")
     ap.add_argument("--jobs", type=int, default=1, help="notebooks run at a time (default 1)")
+    ap.add_argument("--print-order", action="store_true",
+                    help="print the notebooks slowest first (as --jobs runs them) and exit")
     args = ap.parse_args(argv)
+    if args.print_order:
+        print(" ".join(str(p) for p in slowest_first(args.notebooks)))
+        return 0
     if args.jobs < 1:
         ap.error(f"--jobs: expected at least 1, got {args.jobs}")
     times, failed = {}, []
-    order = sorted(args.notebooks, key=lambda p: -p.stat().st_size) if args.jobs > 1 else args.notebooks
+    order = slowest_first(args.notebooks) if args.jobs > 1 else args.notebooks
     with ProcessPoolExecutor(args.jobs) as pool:      # a fresh process per worker, even for one
         futures = {p: pool.submit(_run, p, args.timeout, not args.no_write) for p in order}
         for p in args.notebooks:

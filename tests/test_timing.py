@@ -15,7 +15,7 @@ def test_slower_function_measures_slower():
 
 
 def test_median_time_is_seconds_per_call():
-    assert 1e-3 < median_time(lambda: time.sleep(1e-3), rounds=3) < 0.1
+    assert 1e-3 < median_time(lambda: time.sleep(1e-3), rounds=3) < 0.5     # seconds, on a busy machine too
 
 
 def test_fmt_time_units():

@@ -1,12 +1,33 @@
 """Fixtures of the real-browser tests: a static server for the built book and Playwright
-pages in Debian's Chromium that may only talk to 127.0.0.1."""
+pages in Debian's Chromium that may only talk to 127.0.0.1. A test that fails leaves a
+full-page screenshot of its page in _build/screenshots/failed/ (CI uploads it)."""
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from browser_support import CHROMIUM, CHROMIUM_ARGS, HTML, SHOTS, block_external, free_port, wait_http
+from browser_support import (CHROMIUM, CHROMIUM_ARGS, HTML, OFFLINE_PROXY, SHOTS, block_external, free_port,
+                             screenshot_if_failed, wait_http)
+
+
+# scripts/test.sh runs these files on a worker per core, a whole file per worker (a file's
+# tests share its servers); the files that take longest are handed out first, so that the
+# workers finish together
+SLOWEST_FILES = ("test_book.py", "test_lab.py")
+
+
+def pytest_collection_modifyitems(items):
+    first = {name: i for i, name in enumerate(SLOWEST_FILES)}
+    items.sort(key=lambda item: first.get(item.path.name, len(first)))     # stable: keeps each file's order
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test, so that a fixture can tell that its test failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
 
 
 @pytest.fixture(scope="session")
@@ -14,7 +35,8 @@ def browser_type_launch_args(browser_type_launch_args):
     """pytest-playwright hook: Debian's chromium instead of a downloaded browser."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium, or set CHROMIUM")
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS,
+            "proxy": OFFLINE_PROXY}
 
 
 @pytest.fixture(scope="session")
@@ -35,10 +57,11 @@ def book_url():
 
 
 @pytest.fixture
-def offline_page(page):
+def offline_page(page, request):
     """A page whose requests to anything but 127.0.0.1 are aborted and recorded."""
     page.external, page.console_errors = block_external(page), []
     page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
     page.on("pageerror", lambda e: page.console_errors.append(f"pageerror: {e}"))
     page.set_default_timeout(30_000)
-    return page
+    yield page
+    screenshot_if_failed(request, page)

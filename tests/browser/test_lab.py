@@ -1,7 +1,7 @@
 """The live playgrounds in a real JupyterLab, driven by headless Chromium.
 
 Starts `jupyter lab` on 127.0.0.1 with a token (autosave off, so the committed notebooks are
-never rewritten), opens a chapter, runs all cells, changes the widgets and checks that the
+never rewritten), opens a chapter, runs its cells down to the playground, changes the widgets and checks that the
 output recomputed. Screenshots before/after land in _build/screenshots/.
 """
 import hashlib
@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 import pytest
-from browser_support import LOGS, ROOT, SHOTS, block_external, free_port, wait_http
+from browser_support import LOGS, ROOT, SHOTS, block_external, free_port, screenshot_if_failed, wait_http
 from playwright.sync_api import expect
 
 expect.set_options(timeout=30_000)      # a kernel busy with other cells may take a while
@@ -61,25 +61,53 @@ def lab_url():
     assert not changed, f"the browser session modified committed notebooks: {changed}"
 
 
+@pytest.fixture(scope="module")
+def lab_tab(browser, lab_url):
+    """One Chromium tab with JupyterLab for this module's tests: the app loads once, and
+    each test opens its notebook in it, as a reader would."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    pg.external = block_external(pg)
+    pg.set_default_timeout(90_000)
+    pg.goto(f"{lab_url}/lab?token={TOKEN}&reset")
+    pg.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell")
+    pg.evaluate("() => window.jupyterapp.restored.then(() => null)")
+    yield pg
+    context.close()
+
+
 @pytest.fixture
-def lab_page(page):
-    page.external = block_external(page)
-    page.set_default_timeout(90_000)
-    page.set_viewport_size({"width": 1400, "height": 1000})
-    return page
+def lab_page(lab_tab, request):
+    yield lab_tab
+    screenshot_if_failed(request, lab_tab)
 
 
-def open_and_run_all(pg, lab_url, notebook):
+def playground_cell(notebook, call):
+    """Index of the first code cell of ``notebook`` whose source contains ``call``."""
+    cells = json.loads((ROOT / notebook).read_text())["cells"]
+    return next(i for i, c in enumerate(cells) if c["cell_type"] == "code" and call in "".join(c["source"]))
+
+
+def open_and_run_to(pg, notebook, call):
+    """Open ``notebook`` in JupyterLab and run its cells down to the one that calls ``call``
+    (the playground): what a reader does before using it; the cells after it are nbval's.
+    Returns the locator of the notebook's panel."""
     OPENED.add(notebook.split("/")[-1])
-    pg.goto(f"{lab_url}/lab/tree/{notebook}?token={TOKEN}&reset")
-    pg.wait_for_selector(".jp-NotebookPanel .jp-Cell", state="visible")
+    last = playground_cell(notebook, call)
+    pg.evaluate("p => window.jupyterapp.commands.execute('docmanager:open', {path: p}).then(() => null)",
+                notebook)
     # the toolbar shows "idle" before the kernel's websocket is usable: wait on the session itself
-    pg.wait_for_function("""() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+    pg.wait_for_function("""p => { const w = window.jupyterapp.shell.currentWidget;
         const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
-        return w && w.context.isReady && w.sessionContext.isReady && k
-               && k.connectionStatus === 'connected' && k.status === 'idle'; }""")
+        return w && w.context.path === p && w.context.isReady && w.sessionContext.isReady && k
+               && k.connectionStatus === 'connected' && k.status === 'idle'; }""", arg=notebook)
+    panel = pg.locator("#" + pg.evaluate("() => window.jupyterapp.shell.currentWidget.id"))
+    panel.locator(".jp-Cell").first.wait_for(state="visible")
+    # select the cell after the playground, then Run > Run All Above Selected Cell
+    pg.evaluate("i => { window.jupyterapp.shell.currentWidget.content.activeCellIndex = i; }", last + 1)
     pg.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-    pg.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    pg.locator(".lm-Menu-itemLabel", has_text="Run All Above Selected Cell").first.click()
+    return panel
 
 
 def wait_src_change(pg, selector, before):
@@ -89,11 +117,12 @@ def wait_src_change(pg, selector, before):
     return pg.locator(selector).get_attribute("src")
 
 
-def open_playground(pg, lab_url, notebook, css_class):
-    """Run every cell of ``notebook``, wait for the live playground with ``css_class`` to
-    draw its first image; return the playground's locator, its image selector and src."""
-    open_and_run_all(pg, lab_url, notebook)
-    box = pg.locator(f".{css_class}")
+def open_playground(pg, notebook, call, css_class):
+    """Run ``notebook`` down to the cell that calls ``call``, wait for the live playground
+    with ``css_class`` to draw its first image; return the notebook's panel, the
+    playground's locator, its image selector and src."""
+    panel = open_and_run_to(pg, notebook, call)
+    box = panel.locator(f".{css_class}")
     try:
         box.wait_for(state="visible")
     except Exception:               # keep what the page showed: CI uploads the screenshots
@@ -104,18 +133,18 @@ def open_playground(pg, lab_url, notebook, css_class):
     img = f".{css_class} img"
     pg.wait_for_function("sel => { const i = document.querySelector(sel); return i && i.src; }", arg=img)
     box.scroll_into_view_if_needed()
-    return box, img, pg.locator(img).get_attribute("src")
+    return panel, box, img, pg.locator(img).get_attribute("src")
 
 
-def no_errors(pg):
-    assert pg.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
-    assert "Traceback" not in pg.locator(".jp-NotebookPanel").inner_text()
+def no_errors(panel):
+    assert panel.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
+    assert "Traceback" not in panel.inner_text()
 
 
-def test_kernel_editor_live(lab_page, lab_url):
+def test_kernel_editor_live(lab_page):
     pg = lab_page
-    editor, img, src0 = open_playground(pg, lab_url, "notebooks/01_kernels_by_hand.ipynb",
-                                        "convbook-kernel-editor")
+    panel, editor, img, src0 = open_playground(pg, "notebooks/01_kernels_by_hand.ipynb",
+                                               "kernel_editor(x_train", "convbook-kernel-editor")
     editor.screenshot(path=str(SHOTS / "playground_lab_kernel_editor_before.png"))
 
     weight = editor.locator(".widget-text input").nth(4)          # the centre weight
@@ -130,14 +159,14 @@ def test_kernel_editor_live(lab_page, lab_url):
     expect(editor.locator(".widget-text input").nth(4)).to_have_value("0.25")
     assert len({src0, src1, src2}) == 3
     editor.screenshot(path=str(SHOTS / "playground_lab_kernel_editor_after.png"))
-    no_errors(pg)
+    no_errors(panel)
     assert pg.external == [], f"JupyterLab requested outside 127.0.0.1: {pg.external[:5]}"
 
 
-def test_arithmetic_explorer_live(lab_page, lab_url):
+def test_arithmetic_explorer_live(lab_page):
     pg = lab_page
-    ex, img, src0 = open_playground(pg, lab_url, "notebooks/02_sliding_windows.ipynb",
-                                    "convbook-arithmetic-explorer")
+    panel, ex, img, src0 = open_playground(pg, "notebooks/02_sliding_windows.ipynb",
+                                           "arithmetic_explorer()", "convbook-arithmetic-explorer")
     message = ex.locator(".widget-html .widget-html-content").last     # the explorer's message line
     expect(message).to_contain_text("output 3×3")
     expect(message).to_contain_text("weight (1, 1, 3, 3)")
@@ -151,4 +180,5 @@ def test_arithmetic_explorer_live(lab_page, lab_url):
     expect(message).to_contain_text("output 2×2", timeout=60_000)
     wait_src_change(pg, img, src0)
     ex.screenshot(path=str(SHOTS / "playground_lab_arithmetic_explorer_after.png"))
-    no_errors(pg)
+    no_errors(panel)
+    assert pg.external == [], f"JupyterLab requested outside 127.0.0.1: {pg.external[:5]}"
