@@ -93,9 +93,10 @@ bench: venv
 readme: venv
 	$(BIN)/python scripts/readme_tables.py
 
-## readme-times: add the last `make test` run's times to results.json and the README
+## readme-times: add the last `make test` run (and `.ci/run`, if one ran here) to results.json and the README
 readme-times: venv
-	$(BIN)/python scripts/readme_tables.py --record-test-times _build/logs/test_times.json
+	$(BIN)/python scripts/readme_tables.py --record-test-times _build/logs/test_times.json \
+		$(if $(wildcard _build/logs/ci_run.json),--record-ci-run _build/logs/ci_run.json)
 
 ## clean: remove _build/
 clean:

@@ -3,13 +3,15 @@
 Usage:
     python scripts/readme_tables.py                              # rewrite the README's blocks
     python scripts/readme_tables.py --record-test-times FILE     # first add a `make test` run
+    python scripts/readme_tables.py --record-ci-run FILE         # first add a `.ci/run` run
     python scripts/readme_tables.py --check                      # exit 1 if the README is stale
 
 Each generated block sits between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``
 comments in README.md and is replaced whole; text outside the blocks is left alone.
 Blocks: ``bench`` (the benchmark tables of `make bench`) and ``times`` (notebook execution
 times from `make bench`, and the last `make test` runs recorded from the report that
-scripts/test.sh writes to _build/logs/test_times.json).
+scripts/test.sh writes to _build/logs/test_times.json, and of `.ci/run` on a fresh clone from
+_build/logs/ci_run.json).
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results.json"
 README = ROOT / "README.md"
 KEEP_TEST_RUNS = 3
+BESIDE_NBVAL = ("unit", "book")     # the stages scripts/test.sh runs at the same time as nbval
 
 sys.path.insert(0, str(ROOT))
 from utils.timing import fmt_time  # noqa: E402
@@ -85,11 +88,23 @@ def times_block(r: dict) -> str:
                      f"{nbs['total_s']:.0f} s (slowest: {slowest}, {nbs['per_notebook_s'][slowest]:.0f} s) |")
     runs = r.get("make_test", [])
     if runs:
-        stages = list(runs[-1]["stages"])
-        per_stage = ", ".join(f"{s} {_range([run['stages'].get(s, 0) for run in runs], lambda v: f'{v:.0f}')} s"
-                              for s in stages)
+        def took(stage):
+            return f"{stage} {_range([run['stages'].get(stage, 0) for run in runs], lambda v: f'{v:.0f}')} s"
+
+        stages = [s for s in ("nbval", "browser") if s in runs[-1]["stages"]]
+        stages += [s for s in runs[-1]["stages"] if s not in stages + list(BESIDE_NBVAL)]
+        beside = [s for s in BESIDE_NBVAL if s in runs[-1]["stages"]]
+        per_stage = ", ".join(took(s) + (f" (with {' and '.join(took(b) for b in beside)} beside it)"
+                                         if s == "nbval" and beside else "") for s in stages)
         lines.append(f"| `make test`, warm virtual environment ({len(runs)} run{'s' * (len(runs) > 1)}) | "
                      f"{_range([run['total_s'] for run in runs], lambda v: f'{v:.0f}')} s: {per_stage} |")
+    ci = r.get("ci_run", [])
+    if ci:
+        installed = sorted({p for run in ci for p in run.get("installed", "").split()})
+        lines.append(f"| `.ci/run` on a fresh clone: installs{' (' + ', '.join(installed) + ')' if installed else ''}, "
+                     f"venv, vendored assets, `make test` ({len(ci)} run{'s' * (len(ci) > 1)}) | "
+                     f"{_range([run['total_s'] for run in ci], lambda v: f'{v:.0f}')} s |")
+    if runs:
         loads = ", ".join(run.get("load", "?") for run in runs)
         lines += ["", f"_`make test`: {runs[-1].get('machine', '?')}; load averages at the start: {loads}_"]
     if nbs:
@@ -112,6 +127,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--record-test-times", type=Path, metavar="FILE",
                     help="add the `make test` run in FILE (written by scripts/test.sh) to results.json")
+    ap.add_argument("--record-ci-run", type=Path, metavar="FILE",
+                    help="add the `.ci/run` run in FILE (written by .ci/run) to results.json")
     ap.add_argument("--check", action="store_true", help="only check that the README is up to date")
     args = ap.parse_args(argv)
     r = json.loads(RESULTS.read_text())
@@ -121,6 +138,12 @@ def main(argv=None) -> int:
         same = [old for old in r.get("make_test", []) if old.get("machine") == run.get("machine")]
         r["make_test"] = (same + [run])[-KEEP_TEST_RUNS:]
         RESULTS.write_text(json.dumps(r, indent=1))
+    if args.record_ci_run:
+        run = json.loads(args.record_ci_run.read_text())
+        if run.get("mode") == "test":
+            same = [old for old in r.get("ci_run", []) if old.get("machine") == run.get("machine")]
+            r["ci_run"] = (same + [run])[-KEEP_TEST_RUNS:]
+            RESULTS.write_text(json.dumps(r, indent=1))
     text = README.read_text()
     new = render(r, text)
     if args.check:

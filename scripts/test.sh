@@ -4,7 +4,7 @@
 # executing again (`make book` executes).
 #
 # nbval takes one worker per core; the unit tests and the book render, which time nothing,
-# run beside it at the lowest CPU priority (nice 19), in the time nbval leaves a core idle
+# run beside it at the lowest CPU priority (SCHED_IDLE), in the time nbval leaves a core idle
 # (starting kernels, its last notebook alone), and their output is shown after nbval's.
 # Then the real-browser tests run on the built book and in JupyterLab. Any failure fails
 # the run. Called by `make test` (after the venv and the vendored assets are in place).
@@ -56,7 +56,9 @@ PY
     jupyter-book build . --config _build/_config.render.yml --all -W -n --keep-going -q
 }
 unit_and_book() {
-    renice -n 19 -p $BASHPID > /dev/null      # inherited by every process this subshell starts
+    # the lowest CPU priority (SCHED_IDLE; nice 19 where chrt cannot), inherited by every
+    # process this subshell starts
+    chrt --idle -p 0 $BASHPID 2> /dev/null || renice -n 19 -p $BASHPID > /dev/null
     stage unit "unit tests and doctests" $PYTEST tests utils --ignore=tests/browser --doctest-modules -q -p no:playwright
     stage book "book build from the committed outputs (-W)" render_book
 }
@@ -65,7 +67,7 @@ BESIDE=_build/logs/unit_and_book.log
 ( unit_and_book ) > "$BESIDE" 2>&1 &
 BG=$!
 trap 'kill_tree $BG' EXIT
-echo "unit tests, doctests and the book render run beside nbval at nice 19 (log: $BESIDE)"
+echo "unit tests, doctests and the book render run beside nbval at the lowest priority (log: $BESIDE)"
 # one worker per core, each taking whole notebooks (--dist loadfile: a notebook's cells share
 # one kernel, in order), the slowest first (benchmarks/results.json), so that no long notebook
 # runs alone at the end. Each kernel computes on one thread, so that the workers do not

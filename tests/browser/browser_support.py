@@ -97,3 +97,13 @@ def screenshot_if_failed(request, page):
             page.screenshot(path=str(SHOTS / "failed" / f"{name}.png"), full_page=True, timeout=10_000)
         except Exception as e:               # the failure itself matters more than its picture
             print(f"no screenshot of the failed page: {e}")
+
+
+def make_offline(page, timeout_ms: int = 30_000):
+    """Set ``page`` up as every book test uses it: ``.external`` lists its requests outside
+    127.0.0.1 (which fail), ``.console_errors`` its console errors and uncaught exceptions."""
+    page.external, page.console_errors = block_external(page), []
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    page.on("pageerror", lambda e: page.console_errors.append(f"pageerror: {e}"))
+    page.set_default_timeout(timeout_ms)
+    return page

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import (CHROMIUM, CHROMIUM_ARGS, HTML, OFFLINE_PROXY, SHOTS, block_external, free_port,
+from browser_support import (CHROMIUM, CHROMIUM_ARGS, HTML, OFFLINE_PROXY, SHOTS, free_port, make_offline,
                              screenshot_if_failed, wait_http)
 
 
@@ -56,12 +56,22 @@ def book_url():
         proc.wait(10)
 
 
+@pytest.fixture(scope="session")
+def tab(browser):
+    """The one browser tab a worker's book tests share, offline but for 127.0.0.1
+    (make_offline). A test that gets it navigates it; a new tab (or context) per test would
+    start a renderer process each time, which costs more than most tests."""
+    context = browser.new_context()
+    yield make_offline(context.new_page())
+    context.close()
+
+
 @pytest.fixture
-def offline_page(page, request):
-    """A page whose requests to anything but 127.0.0.1 are aborted and recorded."""
-    page.external, page.console_errors = block_external(page), []
-    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
-    page.on("pageerror", lambda e: page.console_errors.append(f"pageerror: {e}"))
-    page.set_default_timeout(30_000)
-    yield page
-    screenshot_if_failed(request, page)
+def offline_page(tab, request):
+    """The shared tab, on a fresh about:blank window, its lists of outside requests and
+    console errors emptied."""
+    tab.goto("about:blank")
+    tab.external.clear()
+    tab.console_errors.clear()
+    yield tab
+    screenshot_if_failed(request, tab)

@@ -47,6 +47,7 @@ def python(setting):
 
 @pytest.fixture
 def explorer(offline_page):
+    """A fresh explorer page, loaded with set_content (no book build, no network)."""
     pg = offline_page
     SHOTS.mkdir(parents=True, exist_ok=True)
     pg.set_content(f"<!doctype html><html><body>{arithmetic_explorer_html().data}</body></html>")

@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 import pytest
-from browser_support import LOGS, ROOT, SHOTS, block_external, free_port, screenshot_if_failed, wait_http
+from browser_support import LOGS, ROOT, SHOTS, free_port, make_offline, screenshot_if_failed, wait_http
 from playwright.sync_api import expect
 
 expect.set_options(timeout=30_000)      # a kernel busy with other cells may take a while
@@ -66,9 +66,7 @@ def lab_tab(browser, lab_url):
     """One Chromium tab with JupyterLab for this module's tests: the app loads once, and
     each test opens its notebook in it, as a reader would."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    pg = context.new_page()
-    pg.external = block_external(pg)
-    pg.set_default_timeout(90_000)
+    pg = make_offline(context.new_page(), timeout_ms=90_000)
     pg.goto(f"{lab_url}/lab?token={TOKEN}&reset")
     pg.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell")
     pg.evaluate("() => window.jupyterapp.restored.then(() => null)")

@@ -6,10 +6,11 @@ import json
 import os
 import re
 
+import pytest
 import torch
 from playwright.sync_api import expect
 
-from browser_support import HTML, ROOT, SHOTS, real_console_errors
+from browser_support import HTML, ROOT, SHOTS, make_offline, real_console_errors, screenshot_if_failed
 
 PAGE = "notebooks/10_training.html"
 # the README's screenshot is refreshed only on request (CONVBOOK_UPDATE_SCREENSHOT=1), so that a
@@ -26,15 +27,28 @@ def exported_data() -> dict:
     return json.loads(match.group(1))
 
 
-def open_explorer(pg, book_url):
+@pytest.fixture(scope="module")
+def chapter(browser, book_url):
+    """The training chapter, loaded once for this module's tests, in their order (loading
+    the page is what costs; each test leaves the explorer usable for the next)."""
+    context = browser.new_context()
+    pg = make_offline(context.new_page())
     pg.goto(f"{book_url}/{PAGE}", wait_until="load")
-    ex = pg.locator(".network-explorer")
+    yield pg
+    context.close()
+
+
+@pytest.fixture
+def explorer(chapter, request):
+    """The chapter's page and its one network explorer, scrolled into view."""
+    ex = chapter.locator(".network-explorer")
     expect(ex).to_have_count(1)
     ex.scroll_into_view_if_needed()
-    return ex
+    yield chapter, ex
+    screenshot_if_failed(request, chapter)
 
 
-def test_forward_pass_agrees_with_pytorch_on_every_validation_digit(offline_page, book_url):
+def test_forward_pass_agrees_with_pytorch_on_every_validation_digit(explorer):
     from utils.data import load_mnist
     from utils.playground import network_from_data
 
@@ -42,7 +56,7 @@ def test_forward_pass_agrees_with_pytorch_on_every_validation_digit(offline_page
     _, _, x_valid, _ = load_mnist()
     with torch.no_grad():
         expected = network_from_data(data)(x_valid[:, None]).double()
-    ex = open_explorer(offline_page, book_url)
+    pg, ex = explorer
     # the digits travel as the bytes of their float32 pixels (a list of 784,000 numbers is slow
     # to pass to the page); the page runs its forward pass on each, as a drawn digit would
     pixels = base64.b64encode(x_valid.reshape(-1, 784).contiguous().numpy().tobytes()).decode()
@@ -62,7 +76,7 @@ def test_forward_pass_agrees_with_pytorch_on_every_validation_digit(offline_page
                              dtype=torch.uint8).view(-1, 784) / 255
     page_preds = torch.tensor(ex.evaluate("(root, xs) => xs.map((x) => root.logits(x))", wrong.tolist())).argmax(1)
     assert page_preds.tolist() == data["preds"] and all(p != y for p, y in zip(data["preds"], data["labels"]))
-    assert offline_page.external == [] and real_console_errors(offline_page) == []
+    assert pg.external == [] and real_console_errors(pg) == []
 
 
 def draw(pg, canvas, points):
@@ -82,9 +96,8 @@ def views(ex):
             "prediction": ex.get_attribute("data-prediction")}
 
 
-def test_drawing_updates_every_view_and_a_bar_is_a_one(offline_page, book_url):
-    pg = offline_page
-    ex = open_explorer(pg, book_url)
+def test_drawing_updates_every_view_and_a_bar_is_a_one(explorer):
+    pg, ex = explorer
     expect(ex.locator("select.ne-mode")).to_have_value("wrong")
     start = views(ex)
     pad = ex.locator("canvas.ne-draw")
@@ -104,13 +117,13 @@ def test_drawing_updates_every_view_and_a_bar_is_a_one(offline_page, book_url):
     assert pg.external == [] and real_console_errors(pg) == []
 
 
-def test_a_clicked_cell_outlines_its_receptive_field(offline_page, book_url):
+def test_a_clicked_cell_outlines_its_receptive_field(explorer):
     from utils.receptive_field import receptive_field
     from utils.playground import network_from_data
 
     convs = [m for m in network_from_data(exported_data()) if isinstance(m, torch.nn.Conv2d)]
     geom = receptive_field(convs, input_size=28)[2]              # layer 3: 4x4 maps
-    ex = open_explorer(offline_page, book_url)
+    pg, ex = explorer
     cell = ex.locator("canvas.ne-map[data-layer='2']").first
     box = cell.bounding_box()
     cell.click(position={"x": box["width"] * 0.3, "y": box["height"] * 0.3})   # unit (1, 1)
